@@ -1,0 +1,50 @@
+# Every target creates and uses the local virtualenv by itself: on a fresh machine with only
+# Python 3.11+ and make, `make demo` and `make test` need nothing typed first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv test lint types contracts pytest demo bench mutation clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kksync needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## make test: lint, import contracts, types and the whole test suite
+test: lint contracts types pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider
+
+## make demo: build a demo Kobo in demo-device/ and sync it for real
+demo: $(STAMP)
+	$(BIN)/kksync demo demo-device
+
+## make bench: measure a whole-library sync (numbers, not assertions)
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.run
+
+## make mutation: mutation testing of domain/, prints the score
+mutation: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run || true
+	$(BIN)/python -m tests.mutation_score
+
+clean:
+	rm -rf $(VENV) mutants demo-device .mypy_cache .ruff_cache .pytest_cache

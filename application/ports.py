@@ -1,0 +1,112 @@
+"""The ports the use cases need, as ``typing.Protocol``s. Adapters implement them; fakes in tests do too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from application.records import (
+    KoboBook,
+    KoboWrite,
+    KOReaderState,
+    KOReaderWrite,
+    SpineItem,
+    XPointerTarget,
+)
+from domain.chapter_map import ChapterMap
+from domain.decision import AgreedState
+
+
+class KoboLibrary(Protocol):
+    """Nickel's ``KoboReader.sqlite``."""
+
+    def books(self) -> list[KoboBook]:
+        """Every book row with its chapters and reading state, in a constant number of queries."""
+        ...
+
+    def book(self, book_id: str) -> KoboBook | None:
+        """One book by ContentID, or None when Nickel does not know it."""
+        ...
+
+    def write(self, book_id: str, change: KoboWrite) -> None:
+        """Apply one push in one transaction; raise ``KoboDatabaseError`` and write nothing on failure."""
+        ...
+
+    def backup(self) -> Path:
+        """Copy the database (with its WAL) to a timestamped, integrity-checked backup file."""
+        ...
+
+    def ensure_writable(self) -> None:
+        """Raise ``ReadOnlyDatabase`` when the database or its file system cannot be written."""
+        ...
+
+
+class KOReaderLibrary(Protocol):
+    """KOReader's sidecars and ``history.lua``."""
+
+    def read(self, document: Path) -> KOReaderState:
+        """The state KOReader would load for this book file (``sidecar`` None when there is none)."""
+        ...
+
+    def write(self, document: Path, change: KOReaderWrite) -> Path:
+        """Write a pull into the sidecar KOReader reads next; return the sidecar's path."""
+        ...
+
+
+class BookDocument(Protocol):
+    """One EPUB/kepub file, parsed lazily."""
+
+    @property
+    def spine(self) -> Sequence[SpineItem]: ...
+
+    def chapter_map(self) -> ChapterMap:
+        """Each spine item's share of the book, proportional to its uncompressed size."""
+        ...
+
+    def has_spans(self) -> bool:
+        """Whether the book carries koboSpans (a kepub)."""
+        ...
+
+    def span_fraction(self, zip_path: str, span: str) -> float | None:
+        """Fraction 0..1 inside the chapter where this span starts, or None if it is not there."""
+        ...
+
+    def span_at(self, zip_path: str, fraction: float) -> str | None:
+        """The span at or just before this fraction of the chapter, or None without spans."""
+        ...
+
+    def span_xpointer(self, zip_path: str, span: str) -> str | None:
+        """KOReader's xpointer of the span's element, or None if the span is not there."""
+        ...
+
+    def chapter_xpointer(self, zip_path: str) -> str | None:
+        """``/body/DocFragment[N]/body`` for this spine file, or None if it is not in the spine."""
+        ...
+
+    def locate(self, xpointer: str) -> XPointerTarget | None:
+        """Where an xpointer lands, or None when not even its DocFragment exists."""
+        ...
+
+
+class BookContent(Protocol):
+    """Book files on the device."""
+
+    def open(self, path: Path) -> BookDocument:
+        """Parse (at most once per run) or raise ``EncryptedBook`` / ``BookContentError``."""
+        ...
+
+
+class Ledger(Protocol):
+    """The last state both sides agreed on, per book of this device."""
+
+    def get(self, book_id: str) -> AgreedState | None: ...
+
+    def record(self, book_id: str, state: AgreedState) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...

@@ -1,0 +1,176 @@
+"""Plain records that cross the ports: what adapters read and what use cases ask them to write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+
+from domain.chapter_map import Chapter, ChapterMap
+
+KOBO_PERCENT_TOTAL = 100.0
+
+
+class BookSource(Enum):
+    """Where a book on the Kobo came from, told by its ContentID (docs/reference/kobo.md §2)."""
+
+    KOMGA = "komga"
+    CALIBRE_WEB = "calibre-web"
+    KOBO_STORE = "kobo-store"
+    SIDELOADED = "sideloaded"
+
+
+class BookKind(Enum):
+    """Which Nickel renderer reads the book, which decides what a position looks like."""
+
+    KEPUB = "kepub"
+    EPUB = "epub"
+    PDF = "pdf"
+    OTHER = "other"
+
+
+class FileState(Enum):
+    """Whether KOReader (and kksync) can read the book file."""
+
+    READABLE = "readable"
+    MISSING = "missing"
+    ENCRYPTED = "encrypted"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class KoboBookmark:
+    """``ChapterIDBookmarked`` split: the zip path of the spine file and the koboSpan in it.
+
+    Adobe ``#point(...)`` and PDF ``#pdfloc(...)`` positions are kept opaque in ``raw``.
+    """
+
+    raw: str | None = None
+    zip_path: str | None = None
+    span: str | None = None
+
+
+@dataclass(frozen=True)
+class KoboChapter:
+    """A ContentType 9 row of a kepub: one spine item, offset and size in percent of the book."""
+
+    content_id: str
+    zip_path: str
+    volume_index: int
+    offset: float
+    size: float
+    percent_read: int | None = None
+
+
+@dataclass(frozen=True)
+class KoboBook:
+    """A book row of Nickel's database with everything a sync needs."""
+
+    book_id: str
+    title: str | None
+    author: str | None
+    series: str | None
+    source: BookSource
+    kind: BookKind
+    device_path: str
+    file_path: Path
+    file_state: FileState
+    read_status: int = 0
+    percent_read: int | None = None
+    date_last_read: datetime | None = None
+    bookmark: KoboBookmark = field(default_factory=KoboBookmark)
+    chapters: tuple[KoboChapter, ...] = ()
+    series_number: str | None = None
+    image_id: str | None = None
+
+    def chapter_map(self) -> ChapterMap:
+        """The spine as Nickel measured it; sizes re-derived from offsets when truncated."""
+        return ChapterMap([Chapter(c.zip_path, c.offset, c.size) for c in self.chapters], KOBO_PERCENT_TOTAL)
+
+    def chapter(self, zip_path: str | None) -> KoboChapter | None:
+        return next((c for c in self.chapters if c.zip_path == zip_path), None)
+
+
+@dataclass(frozen=True)
+class KoboWrite:
+    """Exactly what a push writes to one book (sync-rules "Writing / Push").
+
+    ``bookmark`` is the full ``ChapterIDBookmarked`` value, or None to leave it as it is
+    (plain EPUBs and PDFs). ``chapter_content_id`` names the current chapter row whose
+    ``___PercentRead`` becomes ``chapter_percent_read``.
+    """
+
+    percent_read: int
+    read_status: int
+    date_last_read: datetime
+    bookmark: str | None = None
+    chapter_content_id: str | None = None
+    chapter_percent_read: int | None = None
+
+
+@dataclass(frozen=True)
+class KOReaderState:
+    """What KOReader holds for one book: the sidecar it would load, and the history time."""
+
+    document: Path
+    sidecar: Path | None = None
+    last_xpointer: str | None = None
+    percent_finished: float | None = None
+    last_percent: float | None = None
+    status: str | None = None
+    modified: str | None = None
+    doc_pages: int | None = None
+    partial_md5: str | None = None
+    cre_dom_version: int | None = None
+    history_time: datetime | None = None
+    sidecar_mtime: datetime | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.sidecar is not None
+
+    @property
+    def updated_at(self) -> datetime | None:
+        """History time when a sidecar exists, else the sidecar's mtime; none without a sidecar."""
+        if not self.exists:
+            return None
+        return self.history_time or self.sidecar_mtime
+
+
+@dataclass(frozen=True)
+class KOReaderWrite:
+    """Exactly what a pull writes into a sidecar; every other key is preserved.
+
+    ``last_xpointer`` None leaves the key as it is (PDFs, where KOReader does not use it).
+    ``modified`` is ``summary.modified`` as KOReader writes it (``YYYY-MM-DD``).
+    """
+
+    percent: float
+    status: str
+    modified: str
+    last_xpointer: str | None = None
+
+
+@dataclass(frozen=True)
+class SpineItem:
+    """One spine entry of an EPUB, named as Nickel and KOReader name it."""
+
+    zip_path: str
+    fragment_index: int
+    size: int
+    linear: bool = True
+
+
+@dataclass(frozen=True)
+class XPointerTarget:
+    """Where a KOReader xpointer lands: spine index (0-based), fraction inside, span at or before.
+
+    ``resolved`` is False when only the DocFragment could be found and the position fell back to
+    the chapter start.
+    """
+
+    spine_index: int
+    fraction: float
+    span: str | None
+    resolved: bool
