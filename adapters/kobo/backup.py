@@ -1,0 +1,91 @@
+"""Timestamped, verified copies of ``KoboReader.sqlite`` taken before kksync writes to it.
+
+SQLite's online backup API copies the database as any reader sees it, committed ``-wal`` content
+included, which a plain file copy would lose. Each copy is checked with ``PRAGMA
+integrity_check`` before it counts; only the newest ``keep`` copies are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from application.errors import BackupError
+
+logger = logging.getLogger(__name__)
+
+BACKUP_STAMP = "%Y%m%dT%H%M%SZ"
+_BACKUP_NAME = re.compile(r"KoboReader-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<counter>\d+))?\.sqlite")
+
+
+@dataclass(frozen=True)
+class BackupStore:
+    """The backups folder of one device and how many copies it keeps."""
+
+    folder: Path
+    keep: int = 10
+
+    def take(self, source: sqlite3.Connection, now: datetime) -> Path:
+        """Copy ``source`` into a new backup file, verify it, prune old ones; return its path."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self._free_name(now)
+            partial = target.with_name(target.name + ".partial")
+            _copy(source, partial)
+        except (OSError, sqlite3.Error) as error:
+            raise BackupError(f"Backup of the Kobo database into {self.folder} failed: {error}") from error
+        problem = integrity_problem(partial)
+        if problem is not None:
+            partial.unlink(missing_ok=True)
+            raise BackupError(f"Backup {target} failed its integrity check ({problem}); it was deleted")
+        partial.replace(target)
+        logger.info("backed up the Kobo database to %s", target)
+        self.prune()
+        return target
+
+    def backups(self) -> list[Path]:
+        """Existing backups, oldest first (by their timestamp, then their same-second counter)."""
+        found = []
+        for path in self.folder.glob("KoboReader-*.sqlite"):
+            match = _BACKUP_NAME.fullmatch(path.name)
+            if match is not None:
+                found.append((match["stamp"], int(match["counter"] or 0), path))
+        return [path for _, _, path in sorted(found)]
+
+    def prune(self) -> None:
+        """Delete all but the newest ``keep`` backups."""
+        existing = self.backups()
+        for old in existing[: max(len(existing) - self.keep, 0)]:
+            old.unlink(missing_ok=True)
+            logger.debug("deleted old backup %s", old)
+
+    def _free_name(self, now: datetime) -> Path:
+        """``KoboReader-<stamp>.sqlite``, or ``…-<n>.sqlite`` if that second is already taken."""
+        stamp = now.astimezone(UTC).strftime(BACKUP_STAMP)
+        candidate = self.folder / f"KoboReader-{stamp}.sqlite"
+        counter = 0
+        while candidate.exists() or candidate.with_name(candidate.name + ".partial").exists():
+            counter += 1
+            candidate = self.folder / f"KoboReader-{stamp}-{counter}.sqlite"
+        return candidate
+
+
+def integrity_problem(path: Path) -> str | None:
+    """None when ``PRAGMA integrity_check`` says ``ok``, else what it (or SQLite) reported."""
+    try:
+        with closing(sqlite3.connect(path)) as copy:
+            rows = copy.execute("PRAGMA integrity_check").fetchall()
+    except sqlite3.Error as error:
+        return str(error)
+    messages = [str(row[0]) for row in rows]
+    return None if messages == ["ok"] else "; ".join(messages[:3])
+
+
+def _copy(source: sqlite3.Connection, target: Path) -> None:
+    with closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)

@@ -1,0 +1,306 @@
+"""``NickelLibrary``: the ``KoboLibrary`` port on a real ``KoboReader.sqlite``.
+
+Reading takes a constant number of queries for the whole library (schema probe once, then
+books, chapter rows and DRM keys), inside one short deferred transaction. Writing touches exactly
+the columns sync-rules "Writing / Push" names, one book per ``BEGIN IMMEDIATE`` transaction, and
+checks that every UPDATE hit exactly one row before committing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, Select, and_, select, update
+from sqlalchemy.exc import DBAPIError
+
+from adapters.clock import SystemClock
+from adapters.device import DeviceLayout
+from adapters.kobo.backup import BackupStore
+from adapters.kobo.bookmark import split_bookmark
+from adapters.kobo.connection import is_locked_error, is_read_only_error, open_engine, writing
+from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
+from adapters.kobo.dates import format_kobo_date, parse_kobo_date
+from adapters.kobo.files import file_state
+from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
+from application.errors import DeviceError, KoboDatabaseError, KoboDatabaseLocked, ReadOnlyDatabase
+from application.ports import Clock
+from application.records import BookKind, KoboBook, KoboChapter, KoboWrite
+
+logger = logging.getLogger(__name__)
+
+BOOK_TYPES = ("6", 6)
+CHAPTER_TYPES = ("9", 9)
+NICKEL_FALSE = "false"  # Kobo firmware stores booleans as the strings 'true' / 'false'
+BACKUPS_KEPT = 10
+
+Row = RowMapping
+
+
+class NickelLibrary:
+    """Books, chapters and reading state in Nickel's database; pushes written back to it."""
+
+    def __init__(
+        self, layout: DeviceLayout, busy_timeout_seconds: float = 10.0, clock: Clock | None = None
+    ) -> None:
+        self._layout = layout
+        self._database = layout.database
+        if not self._database.is_file():
+            raise DeviceError(f"No Kobo database at {self._database}")
+        self._busy_timeout = busy_timeout_seconds
+        self._clock: Clock = clock or SystemClock()
+        self._engine = open_engine(self._database, busy_timeout_seconds)
+        self._tables: NickelTables | None = None
+        self._backups = BackupStore(layout.kksync_dir / "backups", keep=BACKUPS_KEPT)
+
+    @property
+    def database(self) -> Path:
+        return self._database
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for instrumentation (e.g. counting the statements a sync sends)."""
+        return self._engine
+
+    def close(self) -> None:
+        """Release the engine; no file handle on the device stays open afterwards."""
+        self._engine.dispose()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def books(self) -> list[KoboBook]:
+        return self._read_books(None)
+
+    def book(self, book_id: str) -> KoboBook | None:
+        found = self._read_books(book_id)
+        return found[0] if found else None
+
+    def _read_books(self, book_id: str | None) -> list[KoboBook]:
+        try:
+            with self._engine.connect() as connection, connection.begin():
+                tables = self._probe(connection)
+                book_rows = connection.execute(_books_query(tables, book_id)).mappings().all()
+                chapter_rows = connection.execute(_chapters_query(tables, book_id)).mappings().all()
+                keyed = _keyed_volumes(connection, tables, book_id)
+        except DBAPIError as error:
+            raise DeviceError(f"Cannot read the Kobo database {self._database}: {error.orig}") from error
+        chapters_by_book: dict[str, list[Row]] = defaultdict(list)
+        for row in chapter_rows:
+            chapters_by_book[row["BookID"]].append(row)
+        return [self._book(row, chapters_by_book.get(row["ContentID"], []), keyed) for row in book_rows]
+
+    def _book(self, row: Row, chapter_rows: Sequence[Row], keyed: set[str]) -> KoboBook:
+        book_id: str = row["ContentID"]
+        kind = book_kind(row["MimeType"])
+        file_path = self._layout.book_host_path(book_id)
+        return KoboBook(
+            book_id=book_id,
+            title=row.get("Title"),
+            author=row.get("Attribution"),
+            series=row.get("Series"),
+            series_number=_text_or_none(row.get("SeriesNumber")),
+            source=book_source(book_id, row.get("EntitlementId")),
+            kind=kind,
+            device_path=self._layout.book_device_path(book_id),
+            file_path=file_path,
+            file_state=file_state(file_path, kind, has_content_keys=book_id in keyed),
+            read_status=_int_or(row.get("ReadStatus"), 0) or 0,
+            percent_read=_int_or(row.get("___PercentRead"), None),
+            date_last_read=parse_kobo_date(row.get("DateLastRead")),
+            bookmark=split_bookmark(row.get("ChapterIDBookmarked")),
+            chapters=_chapters(book_id, chapter_rows) if kind is BookKind.KEPUB else (),
+            image_id=row.get("ImageId"),
+        )
+
+    def _probe(self, connection: Connection) -> NickelTables:
+        """Learn the schema once per instance; warn once about columns this firmware lacks."""
+        if self._tables is None:
+            self._tables = probe_tables(connection, str(self._database))
+            if self._tables.missing_columns:
+                logger.warning(
+                    "%s has no column %s (older firmware?); kksync neither reads nor writes it",
+                    self._database,
+                    ", ".join(self._tables.missing_columns),
+                )
+        return self._tables
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(self, book_id: str, change: KoboWrite) -> None:
+        try:
+            with writing(self._engine.connect()) as connection, connection.begin():
+                tables = self._probe(connection)
+                self._update_book(connection, tables, book_id, change)
+                if change.chapter_content_id is not None:
+                    self._update_chapter(connection, tables, book_id, change)
+        except DBAPIError as error:
+            raise self._write_error(book_id, error) from error
+        logger.info(
+            "wrote %s %% (status %s) for %s to %s",
+            change.percent_read,
+            change.read_status,
+            book_id,
+            self._database,
+        )
+
+    def _update_book(
+        self, connection: Connection, tables: NickelTables, book_id: str, change: KoboWrite
+    ) -> None:
+        wanted: dict[str, object] = {
+            "___PercentRead": change.percent_read,
+            "ReadStatus": change.read_status,
+            "DateLastRead": format_kobo_date(change.date_last_read),
+            "FirstTimeReading": NICKEL_FALSE,
+            "ReadStateSynced": NICKEL_FALSE,
+        }
+        if change.bookmark is not None:
+            wanted["ChapterIDBookmarked"] = change.bookmark
+        values = {column: value for column, value in wanted.items() if tables.has(column)}
+        content = tables.content
+        statement = (
+            update(content)
+            .where(content.c.ContentID == book_id, content.c.ContentType.in_(BOOK_TYPES))
+            .values(values)
+        )
+        self._expect_one_row(connection.execute(statement).rowcount, book_id, "book row")
+
+    def _update_chapter(
+        self, connection: Connection, tables: NickelTables, book_id: str, change: KoboWrite
+    ) -> None:
+        if not tables.has("___PercentRead"):
+            return
+        content = tables.content
+        statement = (
+            update(content)
+            .where(
+                content.c.ContentID == change.chapter_content_id,
+                content.c.BookID == book_id,
+                content.c.ContentType.in_(CHAPTER_TYPES),
+            )
+            .values({"___PercentRead": change.chapter_percent_read or 0})
+        )
+        rowcount = connection.execute(statement).rowcount
+        self._expect_one_row(rowcount, book_id, f"chapter {change.chapter_content_id}")
+
+    def _expect_one_row(self, rowcount: int, book_id: str, what: str) -> None:
+        if rowcount != 1:
+            raise KoboDatabaseError(
+                f"Writing '{book_id}' to {self._database} would change {rowcount} rows "
+                f"for its {what}; nothing written"
+            )
+
+    def _write_error(self, book_id: str, error: DBAPIError) -> Exception:
+        if is_locked_error(error.orig):
+            return KoboDatabaseLocked(
+                f"Kobo database is locked: '{book_id}' not written to {self._database} "
+                f"after waiting {self._busy_timeout:g} s (is Nickel busy?)"
+            )
+        if is_read_only_error(error.orig):
+            return ReadOnlyDatabase(f"Kobo database {self._database} is read-only; '{book_id}' not written")
+        return KoboDatabaseError(f"Writing '{book_id}' to {self._database} failed: {error.orig}")
+
+    def ensure_writable(self) -> None:
+        """Refuse early when the file, its folder (journal files) or the file system is read-only.
+
+        A file with no write permission bit for anyone counts as read-only even for root, who
+        could write it anyway: someone marked it so on purpose.
+        """
+        folder = self._database.parent
+        for path in (self._database, folder):
+            if not os.access(path, os.W_OK):
+                raise ReadOnlyDatabase(f"Kobo database {self._database} is read-only: cannot write {path}")
+        if self._database.stat().st_mode & 0o222 == 0:
+            raise ReadOnlyDatabase(f"Kobo database {self._database} is marked read-only")
+        if _on_read_only_file_system(folder):
+            raise ReadOnlyDatabase(f"Kobo database {self._database} is on a read-only file system")
+
+    def backup(self) -> Path:
+        with self._engine.connect() as connection:
+            source = connection.connection.driver_connection
+            if not isinstance(source, sqlite3.Connection):  # pragma: no cover - pysqlite always is
+                raise DeviceError(f"Cannot back up {self._database}: unexpected driver connection")
+            return self._backups.take(source, self._clock.now())
+
+
+def _books_query(tables: NickelTables, book_id: str | None) -> Select[Any]:
+    content = tables.content
+    columns = [content.c[name] for name in (*KEY_COLUMNS, *BOOK_COLUMNS) if tables.has(name)]
+    conditions: list[ColumnElement[bool]] = [content.c.ContentType.in_(BOOK_TYPES)]
+    if book_id is not None:
+        conditions.append(content.c.ContentID == book_id)
+    return select(*columns).where(and_(*conditions)).order_by(content.c.ContentID)
+
+
+def _chapters_query(tables: NickelTables, book_id: str | None) -> Select[Any]:
+    content = tables.content
+    columns = [content.c[name] for name in ("ContentID", "BookID", *CHAPTER_COLUMNS) if tables.has(name)]
+    conditions: list[ColumnElement[bool]] = [content.c.ContentType.in_(CHAPTER_TYPES)]
+    conditions.append(content.c.BookID.is_not(None) if book_id is None else content.c.BookID == book_id)
+    order = [content.c.BookID] + ([content.c.VolumeIndex] if tables.has("VolumeIndex") else [])
+    return select(*columns).where(and_(*conditions)).order_by(*order)
+
+
+def _keyed_volumes(connection: Connection, tables: NickelTables, book_id: str | None) -> set[str]:
+    """Books with Kobo store DRM keys; one query for the whole library."""
+    keys = tables.content_keys
+    if keys is None:
+        return set()
+    query = select(keys.c.volumeId).distinct()
+    if book_id is not None:
+        query = query.where(keys.c.volumeId == book_id)
+    return {str(volume) for volume in connection.execute(query).scalars()}
+
+
+def _chapters(book_id: str, rows: Iterable[Row]) -> tuple[KoboChapter, ...]:
+    """Spine rows of a kepub in ``VolumeIndex`` order; rows not shaped ``…!opfdir!href`` are skipped."""
+    chapters = []
+    for position, row in enumerate(rows):
+        zip_path = chapter_zip_path(book_id, row["ContentID"])
+        if zip_path is None:
+            continue
+        chapters.append(
+            KoboChapter(
+                content_id=row["ContentID"],
+                zip_path=zip_path,
+                volume_index=_int_or(row.get("VolumeIndex"), position) or 0,
+                offset=_float_or_zero(row.get("___FileOffset")),
+                size=_float_or_zero(row.get("___FileSize")),
+                percent_read=_int_or(row.get("___PercentRead"), None),
+            )
+        )
+    return tuple(chapters)
+
+
+def _int_or(value: object, default: int | None) -> int | None:
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return int(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+
+
+def _float_or_zero(value: object) -> float:
+    try:
+        return float(value) if value is not None else 0.0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _on_read_only_file_system(folder: Path) -> bool:
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:  # pragma: no cover - Windows has no statvfs; os.access covers it there
+        return False
+    return bool(statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1))
+
+
+__all__ = ["NickelLibrary"]

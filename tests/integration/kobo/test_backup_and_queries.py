@@ -1,0 +1,118 @@
+"""Backups of the Nickel database, and the constant number of queries a library read takes."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from adapters.kobo.builder import add_kepub_book
+from adapters.kobo.library import NickelLibrary
+from application.errors import BackupError
+from tests.support.nickel import IDS, KOMGA_SPINE, sample_device
+
+
+class FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+NOON = datetime(2025, 5, 6, 12, 0, 0, tzinfo=UTC)
+
+
+@contextmanager
+def counted_statements(library: NickelLibrary) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = library.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_reading_the_library_takes_the_same_queries_for_8_or_108_books(tmp_path: Path) -> None:
+    small = sample_device(tmp_path / "small")
+    large = sample_device(tmp_path / "large")
+    for number in range(100):
+        add_kepub_book(
+            large.database,
+            content_id=f"file:///mnt/onboard/many/{number}.kepub.epub",
+            title=f"Book {number}",
+            chapters=KOMGA_SPINE,
+        )
+    counts = []
+    for layout, expected_books in ((small, 8), (large, 108)):
+        library = NickelLibrary(layout)
+        with counted_statements(library) as statements:
+            assert len(library.books()) == expected_books
+        counts.append(len(statements))
+        library.close()
+    assert counts[0] == counts[1]
+    assert counts[0] <= 7  # BEGIN, table_info, sqlite_master, books, chapters, keys, COMMIT
+
+
+def test_backup_is_a_verified_copy_that_includes_the_wal(tmp_path: Path) -> None:
+    layout = sample_device(tmp_path, journal_mode="wal")
+    with closing(sqlite3.connect(layout.database, isolation_level=None)) as nickel:
+        nickel.execute("PRAGMA wal_autocheckpoint = 0")
+        nickel.execute("UPDATE content SET Title = 'Only in the WAL' WHERE ContentID = ?", (IDS.komga,))
+        assert Path(f"{layout.database}-wal").stat().st_size > 0
+        library = NickelLibrary(layout, clock=FixedClock(NOON))
+        backup = library.backup()
+        library.close()
+    assert backup == layout.kksync_dir / "backups" / "KoboReader-20250506T120000Z.sqlite"
+    alone = tmp_path / "alone.sqlite"
+    shutil.copyfile(backup, alone)  # the file by itself, without any -wal beside it
+    with closing(sqlite3.connect(alone)) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        title = copy.execute("SELECT Title FROM content WHERE ContentID = ?", (IDS.komga,)).fetchone()
+    assert title == ("Only in the WAL",)
+
+
+def test_two_backups_in_one_second_do_not_collide_and_only_ten_are_kept(tmp_path: Path) -> None:
+    layout = sample_device(tmp_path)
+    clock = FixedClock(NOON)
+    library = NickelLibrary(layout, clock=clock)
+    first, second = library.backup(), library.backup()
+    assert first != second and first.is_file() and second.is_file()
+    taken = [first, second]
+    for minute in range(1, 12):
+        clock.moment = NOON + timedelta(minutes=minute)
+        taken.append(library.backup())
+    kept = sorted((layout.kksync_dir / "backups").iterdir())
+    assert len(kept) == 10
+    assert set(kept) == set(taken[-10:])
+    library.close()
+
+
+def test_a_backup_failing_its_integrity_check_is_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = sample_device(tmp_path)
+    library = NickelLibrary(layout, clock=FixedClock(NOON))
+    monkeypatch.setattr("adapters.kobo.backup.integrity_problem", lambda path: "*** in database main ***")
+    with pytest.raises(BackupError, match="integrity check"):
+        library.backup()
+    assert list((layout.kksync_dir / "backups").iterdir()) == []
+
+
+def test_a_backup_folder_that_cannot_be_made_is_a_backup_error(tmp_path: Path) -> None:
+    layout = sample_device(tmp_path)
+    layout.kksync_dir.mkdir(parents=True)
+    (layout.kksync_dir / "backups").write_text("a file where the folder should be")
+    with pytest.raises(BackupError, match="failed"):
+        NickelLibrary(layout).backup()
