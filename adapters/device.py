@@ -124,3 +124,16 @@ def _windows_kobo_drives() -> list[Path]:  # pragma: no cover - Windows only
         if ok and label.value == KOBO_LABEL:
             drives.append(Path(root))
     return drives
+
+
+def device_id(root: Path) -> str:
+    """A stable name for this Kobo: its serial number from ``.kobo/version``, else "kobo".
+
+    The ledger is stored on the device itself, so the id only has to tell apart devices whose
+    ledgers were copied around; a missing version file is harmless.
+    """
+    try:
+        first = (root / ".kobo" / "version").read_text(encoding="utf-8", errors="replace").split(",")[0]
+    except OSError:
+        return "kobo"
+    return first.strip() or "kobo"

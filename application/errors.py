@@ -51,3 +51,7 @@ class BookContentError(BookError):
 
 class EncryptedBook(BookContentError):
     """The book file is DRM-protected; its positions cannot be converted."""
+
+
+class StaleQuestion(KksyncError):
+    """A prompt was answered after the book changed (or the question is unknown here)."""

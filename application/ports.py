@@ -15,6 +15,7 @@ from application.records import (
     SpineItem,
     XPointerTarget,
 )
+from application.reports import Question
 from domain.chapter_map import ChapterMap
 from domain.decision import AgreedState
 
@@ -103,7 +104,21 @@ class Ledger(Protocol):
 
     def get(self, book_id: str) -> AgreedState | None: ...
 
-    def record(self, book_id: str, state: AgreedState) -> None: ...
+    def all(self) -> dict[str, AgreedState]:
+        """Every entry of this device, in one read (a run never queries per book)."""
+        ...
+
+    def record(self, book_id: str, state: AgreedState) -> None:
+        """Store the agreed state; the ledger file is created only by the first record."""
+        ...
+
+
+class Prompter(Protocol):
+    """Asks the person about a PROMPT decision."""
+
+    def confirm(self, question: Question) -> bool | None:
+        """True to apply, False to decline, None when nobody can be asked (the book is skipped)."""
+        ...
 
 
 class Clock(Protocol):

@@ -1,0 +1,130 @@
+"""The sync ledger: the last state both sides agreed on, per (device, book), in a small SQLite file.
+
+It lives on the device (``<device>/.adds/kksync/ledger.sqlite``) so every host that syncs this Kobo
+shares it. The file is created by the first ``record``: a dry run or a run with nothing to record
+leaves no trace.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import String, Text, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from domain.decision import AgreedState
+from domain.position import Locator, ReadingPosition
+from domain.status import ReadingStatus
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AgreedRow(Base):
+    """One book's agreement; positions are stored as JSON so the schema never has to change."""
+
+    __tablename__ = "agreed_state"
+
+    device_id: Mapped[str] = mapped_column(String, primary_key=True)
+    book_id: Mapped[str] = mapped_column(String, primary_key=True)
+    kobo: Mapped[str] = mapped_column(Text)
+    koreader: Mapped[str] = mapped_column(Text)
+
+
+class SqlLedger:
+    """``Ledger`` port over SQLAlchemy ORM."""
+
+    def __init__(self, path: Path, device_id: str) -> None:
+        self.path = path
+        self.device_id = device_id
+        self._engine: Engine | None = None
+
+    def get(self, book_id: str) -> AgreedState | None:
+        engine = self._existing_engine()
+        if engine is None:
+            return None
+        with Session(engine) as session:
+            row = session.get(AgreedRow, (self.device_id, book_id))
+            return _state(row) if row is not None else None
+
+    def all(self) -> dict[str, AgreedState]:
+        engine = self._existing_engine()
+        if engine is None:
+            return {}
+        with Session(engine) as session:
+            rows = session.scalars(select(AgreedRow).where(AgreedRow.device_id == self.device_id))
+            return {row.book_id: _state(row) for row in rows}
+
+    def record(self, book_id: str, state: AgreedState) -> None:
+        engine = self._engine_creating_file()
+        with Session(engine) as session, session.begin():
+            session.merge(
+                AgreedRow(
+                    device_id=self.device_id,
+                    book_id=book_id,
+                    kobo=_dump(state.kobo),
+                    koreader=_dump(state.koreader),
+                )
+            )
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def _existing_engine(self) -> Engine | None:
+        if self._engine is None and not self.path.exists():
+            return None
+        return self._engine_creating_file()
+
+    def _engine_creating_file(self) -> Engine:
+        if self._engine is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._engine = create_engine(f"sqlite:///{self.path}")
+            Base.metadata.create_all(self._engine)
+        return self._engine
+
+
+def _dump(position: ReadingPosition | None) -> str:
+    if position is None:
+        return "null"
+    locator = position.locator
+    return json.dumps(
+        {
+            "progress": position.progress,
+            "status": position.status.value,
+            "updated_at": position.updated_at.isoformat() if position.updated_at else None,
+            "locator": None
+            if locator is None
+            else {
+                "spine_index": locator.spine_index,
+                "chapter_href": locator.chapter_href,
+                "fraction": locator.fraction,
+                "kobo_span": locator.kobo_span,
+                "xpointer": locator.xpointer,
+            },
+        },
+        sort_keys=True,
+    )
+
+
+def _load(text: str) -> ReadingPosition | None:
+    data: dict[str, Any] | None = json.loads(text)
+    if data is None:
+        return None
+    locator = data.get("locator")
+    return ReadingPosition(
+        progress=float(data["progress"]),
+        status=ReadingStatus(data["status"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
+        locator=Locator(**locator) if locator else None,
+    )
+
+
+def _state(row: AgreedRow) -> AgreedState:
+    return AgreedState(kobo=_load(row.kobo), koreader=_load(row.koreader))

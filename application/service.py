@@ -1,0 +1,320 @@
+"""The use cases: plan, status, sync one book or all, answer a prompt.
+
+Per book: read both sides, decide (domain), and if a transfer is due, write the one side it
+targets, re-read, and record what both sides now agree on in the ledger. A push writes the Kobo
+database only (after a verified backup, once per run); a pull writes the KOReader sidecar only;
+the ledger is written last, so a failure anywhere leaves the previous agreement in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from application.errors import KksyncError, StaleQuestion
+from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
+from application.positions import BookFile, is_syncable, kobo_position, koreader_position
+from application.records import KoboBook
+from application.reports import BookReport, Question, RunReport
+from application.settings import Settings
+from application.transfers import Planned, pull_write, push_write
+from domain.decision import AgreedState, ConflictDecision, Reason, Transfer, decide
+from domain.equivalence import unchanged
+from domain.position import ReadingPosition
+
+log = logging.getLogger(__name__)
+
+BookCallback = Callable[[BookReport], None]
+
+
+class NobodyToAsk:
+    """The prompter of batch runs: PROMPT decisions are skipped and reported."""
+
+    def confirm(self, question: Question) -> bool | None:
+        return None
+
+
+class AlwaysYes:
+    """The prompter behind ``--yes``."""
+
+    def confirm(self, question: Question) -> bool | None:
+        return True
+
+
+@dataclass
+class Assessment:
+    """Everything known about one book at one moment, and what the domain decided."""
+
+    book: KoboBook
+    file: BookFile
+    kobo: ReadingPosition
+    koreader: ReadingPosition | None
+    ledger: AgreedState | None
+    decision: ConflictDecision
+
+    @property
+    def token(self) -> str:
+        """Changes whenever either side or the decision changes, so stale answers are refused."""
+        state = repr((self.book.book_id, self.decision.transfer, self.kobo, self.koreader))
+        return hashlib.sha256(state.encode()).hexdigest()[:24]
+
+
+class SyncService:
+    """The application: one instance per run (CLI) or per daemon."""
+
+    def __init__(
+        self,
+        kobo: KoboLibrary,
+        koreader: KOReaderLibrary,
+        content: BookContent,
+        ledger: Ledger,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self.kobo = kobo
+        self.koreader = koreader
+        self.content = content
+        self.ledger = ledger
+        self.clock = clock
+        self.settings = settings
+        self.open_books: set[str] = set()
+        self.backup: Path | None = None
+        self._kobo_failure: str | None = None
+        self._questions: dict[str, str] = {}
+
+    # -- use cases ---------------------------------------------------------------------------
+
+    def library(self) -> list[KoboBook]:
+        return self.kobo.books()
+
+    def plan(self, book_ids: Iterable[str] | None = None, on_book: BookCallback | None = None) -> RunReport:
+        """What a sync would do, writing nothing at all (no backup, no ledger)."""
+        return self._run(book_ids, NobodyToAsk(), dry_run=True, on_book=on_book)
+
+    status = plan
+
+    def sync_all(
+        self,
+        prompter: Prompter,
+        book_ids: Iterable[str] | None = None,
+        on_book: BookCallback | None = None,
+    ) -> RunReport:
+        return self._run(book_ids, prompter, dry_run=False, on_book=on_book)
+
+    def sync_book(self, book_id: str, prompter: Prompter) -> BookReport:
+        return self.sync_all(prompter, [book_id]).books[0]
+
+    def answer(self, token: str, accept: bool) -> BookReport:
+        """Apply or decline a question asked earlier, if nothing changed since."""
+        book_id = self._questions.get(token)
+        if book_id is None:
+            raise StaleQuestion("this question is unknown or was already answered; sync again")
+        ledger = self.ledger.get(book_id)
+        book = self.kobo.book(book_id)
+        if book is None:
+            raise StaleQuestion(f"{book_id} is no longer in the Kobo database")
+        assessment = self._assess(book, ledger)
+        if assessment.token != token:
+            raise StaleQuestion(f"{book.title or book_id}: the book changed since the question; sync again")
+        del self._questions[token]
+        answer = _Fixed(accept)
+        return self._process(assessment, answer, dry_run=False)
+
+    def book_for_path(self, device_path: str) -> KoboBook | None:
+        """The book KOReader opened at this on-device path."""
+        return next((b for b in self.kobo.books() if b.device_path == device_path), None)
+
+    # -- one run ------------------------------------------------------------------------------
+
+    def _run(
+        self,
+        book_ids: Iterable[str] | None,
+        prompter: Prompter,
+        *,
+        dry_run: bool,
+        on_book: BookCallback | None,
+    ) -> RunReport:
+        books = self.kobo.books()
+        if book_ids is not None:
+            wanted = list(dict.fromkeys(book_ids))
+            by_id = {book.book_id: book for book in books}
+            missing = [book_id for book_id in wanted if book_id not in by_id]
+            if missing:
+                raise KksyncError(f"not in the Kobo database: {', '.join(missing)}")
+            books = [by_id[book_id] for book_id in wanted]
+        agreed = self.ledger.all()
+        reports = []
+        for book in books:
+            report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
+            reports.append(report)
+            if on_book is not None:
+                on_book(report)
+        questions = tuple(r.question for r in reports if r.question is not None and not r.written)
+        return RunReport(tuple(reports), dry_run=dry_run, backup=self.backup, questions=questions)
+
+    def _safely(
+        self, book: KoboBook, ledger: AgreedState | None, prompter: Prompter, dry_run: bool
+    ) -> BookReport:
+        """One book; whatever goes wrong is reported for this book and the run goes on."""
+        assessment: Assessment | None = None
+        try:
+            assessment = self._assess(book, ledger)
+            return self._process(assessment, prompter, dry_run)
+        except Exception as error:  # one bad book never stops the run
+            if not isinstance(error, KksyncError | OSError):
+                log.exception("unexpected error on %s", book.book_id)
+            return _failed(book, assessment, _one_line(error))
+
+    def _assess(self, book: KoboBook, ledger: AgreedState | None) -> Assessment:
+        file = BookFile(book, lambda b: self.content.open(b.file_path))
+        syncable = is_syncable(book)
+        kobo = kobo_position(book, file)
+        koreader = koreader_position(self.koreader.read(book.file_path), file) if syncable else None
+        decision = decide(kobo, koreader, ledger, self.settings.policy(), syncable=syncable)
+        return Assessment(book, file, kobo, koreader, ledger, decision)
+
+    def _process(self, assessment: Assessment, prompter: Prompter, dry_run: bool) -> BookReport:
+        decision = assessment.decision
+        if decision.transfer is Transfer.SKIP:
+            if decision.reason is Reason.IN_SYNC and not dry_run:
+                self._remember(assessment)
+            return _report(assessment)
+        if assessment.book.book_id in self.open_books:
+            return _report(assessment, notes=("open in KOReader: left alone until it is closed",))
+        planned = self._planned(assessment)
+        question = self._question(assessment) if decision.needs_confirmation else None
+        if dry_run:
+            return _report(assessment, planned, question=question)
+        if question is not None:
+            answer = prompter.confirm(question)
+            if answer is None:
+                return _report(assessment, planned, question=question, notes=("waiting for an answer",))
+            self._questions.pop(question.token, None)
+            if not answer:
+                return _report(replace(assessment, decision=decision.declined()))
+        self._apply(assessment)
+        return _report(assessment, planned, written=True)
+
+    def _planned(self, assessment: Assessment) -> Planned:
+        position = assessment.decision.position
+        assert position is not None
+        now = self.clock.now()
+        if assessment.decision.transfer is Transfer.PUSH:
+            return push_write(position, assessment.file, now)[1]
+        return pull_write(position, assessment.file, now)[1]
+
+    def _question(self, assessment: Assessment) -> Question:
+        decision = assessment.decision
+        assert decision.direction is not None and decision.scenario is not None
+        question = Question(
+            token=assessment.token,
+            book_id=assessment.book.book_id,
+            title=assessment.book.title or assessment.book.book_id,
+            direction=decision.direction,
+            scenario=decision.scenario,
+            kobo=assessment.kobo,
+            koreader=assessment.koreader,
+        )
+        self._questions[question.token] = assessment.book.book_id
+        return question
+
+    def _apply(self, assessment: Assessment) -> None:
+        """Write the target side, re-read both sides, then record the agreement."""
+        book, decision = assessment.book, assessment.decision
+        position = decision.position
+        assert position is not None
+        now = self.clock.now()
+        if decision.transfer is Transfer.PUSH:
+            self._prepare_kobo_writes()
+            self.kobo.write(book.book_id, push_write(position, assessment.file, now)[0])
+            book = self.kobo.book(book.book_id) or book
+        else:
+            self.koreader.write(book.file_path, pull_write(position, assessment.file, now)[0])
+        after = self._assess_again(book, assessment)
+        self.ledger.record(book.book_id, AgreedState(after.kobo, after.koreader))
+
+    def _assess_again(self, book: KoboBook, before: Assessment) -> Assessment:
+        """Re-read both sides after a write, reusing the already parsed book file."""
+        file = replace(before.file, book=book, notes=list(before.file.notes))
+        kobo = kobo_position(book, file)
+        koreader = koreader_position(self.koreader.read(book.file_path), file)
+        return replace(before, book=book, file=file, kobo=kobo, koreader=koreader)
+
+    def _prepare_kobo_writes(self) -> None:
+        """Before the first Kobo write of a run: writable, and a verified backup exists."""
+        if self._kobo_failure is not None:
+            raise KksyncError(self._kobo_failure)
+        if self.backup is not None:
+            return
+        try:
+            self.kobo.ensure_writable()
+            self.backup = self.kobo.backup()
+        except KksyncError as error:
+            self._kobo_failure = f"nothing written to the Kobo database: {_one_line(error)}"
+            raise KksyncError(self._kobo_failure) from error
+
+    def _remember(self, assessment: Assessment) -> None:
+        """Keep the ledger current for books already in sync (a write only when it differs)."""
+        ledger = assessment.ledger
+        if (
+            ledger is not None
+            and unchanged(assessment.kobo, ledger.kobo)
+            and unchanged(assessment.koreader, ledger.koreader)
+        ):
+            return
+        self.ledger.record(assessment.book.book_id, AgreedState(assessment.kobo, assessment.koreader))
+
+
+class _Fixed:
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+
+    def confirm(self, question: Question) -> bool | None:
+        return self.answer
+
+
+def _report(
+    assessment: Assessment,
+    planned: Planned | None = None,
+    *,
+    written: bool = False,
+    question: Question | None = None,
+    notes: tuple[str, ...] = (),
+) -> BookReport:
+    book = assessment.book
+    all_notes = tuple(assessment.file.notes) + (planned.notes if planned else ()) + notes
+    return BookReport(
+        book_id=book.book_id,
+        title=book.title or book.book_id,
+        source=book.source,
+        kind=book.kind,
+        decision=assessment.decision,
+        kobo=assessment.kobo,
+        koreader=assessment.koreader,
+        written=written,
+        notes=tuple(dict.fromkeys(all_notes)),
+        changes=planned.changes if planned else (),
+        question=question,
+    )
+
+
+def _failed(book: KoboBook, assessment: Assessment | None, message: str) -> BookReport:
+    decision = assessment.decision if assessment else ConflictDecision(Transfer.SKIP)
+    return BookReport(
+        book_id=book.book_id,
+        title=book.title or book.book_id,
+        source=book.source,
+        kind=book.kind,
+        decision=decision,
+        kobo=assessment.kobo if assessment else None,
+        koreader=assessment.koreader if assessment else None,
+        error=message,
+    )
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__

@@ -1,0 +1,80 @@
+"""The ``Ledger`` contract, run against the SQLite ledger and the in-memory fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.ledger.sql_ledger import SqlLedger
+from application.ports import Ledger
+from domain.decision import AgreedState
+from domain.position import Locator, ReadingPosition
+from domain.status import ReadingStatus
+from tests.fakes.ledger import FakeLedger
+
+READ_AT = datetime(2026, 11, 20, 14, 30, 5, tzinfo=UTC)
+KOBO = ReadingPosition(
+    0.4512345678901234,
+    ReadingStatus.READING,
+    READ_AT,
+    Locator(3, "OEBPS/Text/ch03.xhtml", 0.25, kobo_span="kobo.12.3"),
+)
+KOREADER = ReadingPosition(
+    0.4512345678901234,
+    ReadingStatus.ABANDONED,
+    None,
+    Locator(3, "OEBPS/Text/ch03.xhtml", 0.25, "kobo.12.3", "/body/DocFragment[4]/body/p[12]/span"),
+)
+
+
+@pytest.fixture(params=["sqlite", "fake"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    if request.param == "fake":
+        yield FakeLedger()
+        return
+    real = SqlLedger(tmp_path / ".adds" / "kksync" / "ledger.sqlite", device_id="N4181C0000001")
+    yield real
+    real.close()
+
+
+def test_an_unknown_book_has_no_agreement(ledger: Ledger) -> None:
+    assert ledger.get("0RDTATJQNHSQ0") is None
+    assert ledger.all() == {}
+
+
+def test_a_recorded_agreement_comes_back_exactly(ledger: Ledger) -> None:
+    state = AgreedState(KOBO, KOREADER)
+    ledger.record("file:///mnt/onboard/O'Brien/Tír na nÓg 100%_.kepub.epub", state)
+    assert ledger.get("file:///mnt/onboard/O'Brien/Tír na nÓg 100%_.kepub.epub") == state
+    assert ledger.all() == {"file:///mnt/onboard/O'Brien/Tír na nÓg 100%_.kepub.epub": state}
+
+
+def test_a_side_without_a_sidecar_is_recorded_as_none(ledger: Ledger) -> None:
+    ledger.record("a", AgreedState(KOBO, None))
+    assert ledger.get("a") == AgreedState(KOBO, None)
+
+
+def test_recording_again_replaces_the_agreement(ledger: Ledger) -> None:
+    ledger.record("a", AgreedState(KOBO, KOREADER))
+    ledger.record("a", AgreedState(KOREADER, KOBO))
+    assert ledger.get("a") == AgreedState(KOREADER, KOBO)
+    assert len(ledger.all()) == 1
+
+
+def test_reading_an_empty_ledger_creates_no_file(tmp_path: Path) -> None:
+    path = tmp_path / ".adds" / "kksync" / "ledger.sqlite"
+    ledger = SqlLedger(path, device_id="x")
+    assert ledger.all() == {}
+    assert ledger.get("a") is None
+    assert not path.exists()
+
+
+def test_devices_sharing_a_ledger_file_do_not_see_each_other(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    first, second = SqlLedger(path, device_id="one"), SqlLedger(path, device_id="two")
+    first.record("a", AgreedState(KOBO, KOREADER))
+    assert second.get("a") is None
+    assert SqlLedger(path, device_id="one").get("a") == AgreedState(KOBO, KOREADER)

@@ -1,0 +1,21 @@
+"""An in-memory ``Ledger`` that passes the same contract tests as the SQLite one."""
+
+from __future__ import annotations
+
+from domain.decision import AgreedState
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.entries: dict[str, AgreedState] = {}
+        self.writes = 0
+
+    def get(self, book_id: str) -> AgreedState | None:
+        return self.entries.get(book_id)
+
+    def all(self) -> dict[str, AgreedState]:
+        return dict(self.entries)
+
+    def record(self, book_id: str, state: AgreedState) -> None:
+        self.entries[book_id] = state
+        self.writes += 1
