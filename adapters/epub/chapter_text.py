@@ -1,0 +1,194 @@
+"""One parsed chapter as a text line: where every element, text node and koboSpan starts.
+
+Positions inside a chapter are character offsets into the chapter's body text, counted in
+code points in document order. Both sides are converted through them: a koboSpan's fraction is
+the characters before it over all characters; a KOReader ``text().N`` adds N to the start of
+its text node. The text is counted roughly as crengine builds it (koreader.md §6.1):
+
+- runs of XML whitespace inside a text node count as one space (``pre`` keeps them);
+- whitespace-only text directly inside structural containers (``body``, ``div``, lists,
+  tables…) is dropped, as crengine drops the indentation between blocks; it is neither counted
+  nor numbered by ``text()[k]``;
+- ``script``/``style`` text is invisible and not counted;
+- an ``img`` counts as one character, so a koboSpan holding only an image has a position of
+  its own instead of sharing one with the next sentence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from adapters.epub.markup import local_name
+from adapters.epub.xpointer import Step, index_suffix
+
+KOBO_SPAN_ID = re.compile(r"^kobo\.\d+\.\d+$")
+XML_SPACE_RUN = re.compile(r"[ \t\n\r]+")
+XML_SPACE = " \t\n\r"
+HIDDEN = frozenset({"script", "style", "head", "title", "template"})
+PREFORMATTED = frozenset({"pre", "textarea"})
+OBJECT_ELEMENTS = frozenset({"img", "image"})
+STRUCTURAL = frozenset(
+    {
+        "html", "body", "div", "section", "article", "aside", "header", "footer", "nav", "main",
+        "ol", "ul", "dl", "table", "thead", "tbody", "tfoot", "tr", "colgroup", "figure",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """A counted text node: where it starts and how many characters it holds."""
+
+    start: int
+    length: int
+
+
+Node = etree._Element | TextRun
+
+
+class ChapterText:
+    """Character offsets of a chapter body, its koboSpans, and crengine paths into it."""
+
+    def __init__(self, body: etree._Element) -> None:
+        self.body = body
+        self._starts: dict[etree._Element, int] = {}
+        self._ends: dict[etree._Element, int] = {}
+        self._children: dict[etree._Element, list[Node]] = {}
+        self.spans: list[str] = []
+        self.span_starts: list[int] = []
+        self._span_elements: dict[str, etree._Element] = {}
+        self.total = self._walk(body, 0, preformatted=False, hidden=False)
+
+    # koboSpans -------------------------------------------------------------------------------
+
+    def span_start(self, span: str) -> int | None:
+        element = self._span_elements.get(span)
+        return None if element is None else self._starts[element]
+
+    def span_fraction(self, span: str) -> float | None:
+        start = self.span_start(span)
+        if start is None:
+            return None
+        return start / self.total if self.total else 0.0
+
+    def span_at_offset(self, offset: float) -> str | None:
+        """The span holding (or last starting before) this offset; the first span before any.
+
+        A small tolerance absorbs float error from ``fraction * total`` so that the fraction of
+        a span always maps back to that same span.
+        """
+        if not self.spans:
+            return None
+        index = bisect.bisect_right(self.span_starts, offset + 1e-6) - 1
+        return self.spans[max(index, 0)]
+
+    def span_path(self, span: str) -> str | None:
+        """Path from ``body`` down to the span element, in crengine's normalized form."""
+        element = self._span_elements.get(span)
+        return None if element is None else self.element_path(element)
+
+    # crengine paths --------------------------------------------------------------------------
+
+    def element_path(self, element: etree._Element) -> str:
+        """``body/div/p[3]/span[2]``: names without namespace, ``[K]`` only among same names."""
+        steps: list[str] = []
+        current = element
+        while current is not self.body:
+            parent = current.getparent()
+            if parent is None:
+                break
+            name = local_name(current)
+            same = [c for c in parent if isinstance(c.tag, str) and local_name(c) == name]
+            steps.append(name + index_suffix(same.index(current) + 1, len(same)))
+            current = parent
+        steps.append("body")
+        return "/".join(reversed(steps))
+
+    def resolve(self, steps: tuple[Step, ...], point: int | None) -> int | None:
+        """Character offset of a path below the DocFragment (``body/…``), or None if it is not there."""
+        if not steps:
+            return 0
+        if steps[0].name != "body" or steps[0].index != 1:
+            return None
+        node: Node = self.body
+        for step in steps[1:]:
+            if isinstance(node, TextRun):
+                return None
+            found = self._child(node, step)
+            if found is None:
+                return None
+            node = found
+        return self._offset(node, point)
+
+    def _child(self, element: etree._Element, step: Step) -> Node | None:
+        children = self._children.get(element, [])
+        if step.name is None:
+            matching = children
+        elif step.is_text:
+            matching = [c for c in children if isinstance(c, TextRun)]
+        else:
+            matching = [c for c in children if not isinstance(c, TextRun) and local_name(c) == step.name]
+        return matching[step.index - 1] if 1 <= step.index <= len(matching) else None
+
+    def _offset(self, node: Node, point: int | None) -> int:
+        if isinstance(node, TextRun):
+            return node.start + min(point or 0, node.length)
+        if point is None:
+            return self._starts[node]
+        children = self._children.get(node, [])
+        if point < len(children):
+            child = children[point]
+            return child.start if isinstance(child, TextRun) else self._starts[child]
+        return self._ends[node]
+
+    # building --------------------------------------------------------------------------------
+
+    def _walk(self, element: etree._Element, offset: int, *, preformatted: bool, hidden: bool) -> int:
+        name = local_name(element)
+        hidden = hidden or name in HIDDEN
+        preformatted = preformatted or name in PREFORMATTED
+        self._starts[element] = offset
+        self._note_span(element)
+        children: list[Node] = []
+        if name in OBJECT_ELEMENTS and not hidden:
+            offset += 1
+        offset = self._add_text(children, element.text, name, offset, preformatted, hidden)
+        for child in element:
+            if isinstance(child.tag, str):
+                children.append(child)
+                offset = self._walk(child, offset, preformatted=preformatted, hidden=hidden)
+            offset = self._add_text(children, child.tail, name, offset, preformatted, hidden)
+        self._children[element] = children
+        self._ends[element] = offset
+        return offset
+
+    def _add_text(
+        self,
+        children: list[Node],
+        text: str | None,
+        parent: str,
+        offset: int,
+        preformatted: bool,
+        hidden: bool,
+    ) -> int:
+        if not text:
+            return offset
+        if not preformatted:
+            if parent in STRUCTURAL and not text.strip(XML_SPACE):
+                return offset
+            text = XML_SPACE_RUN.sub(" ", text)
+        length = 0 if hidden else len(text)
+        children.append(TextRun(offset, length))
+        return offset + length
+
+    def _note_span(self, element: etree._Element) -> None:
+        span_id = element.get("id")
+        if span_id is None or not KOBO_SPAN_ID.match(span_id) or span_id in self._span_elements:
+            return
+        self._span_elements[span_id] = element
+        self.spans.append(span_id)
+        self.span_starts.append(self._starts[element])

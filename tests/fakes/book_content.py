@@ -1,0 +1,151 @@
+"""In-memory ``BookContent``: books as spines with koboSpans at known character offsets.
+
+Use-case tests use it instead of real EPUB files. It speaks the same xpointers the real
+adapter writes for a flat chapter (``/body/DocFragment[N]/body/span[K]`` with an optional
+``/text().C``), so the contract tests hold both to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from application.errors import BookContentError, EncryptedBook
+from application.records import SpineItem, XPointerTarget
+from domain.chapter_map import Chapter, ChapterMap
+
+POINTER = re.compile(
+    r"^/body/DocFragment(?:\[(?P<fragment>\d+)\])?(?P<rest>(?:/.*)?)$",
+)
+SPAN_STEP = re.compile(r"^/body(?:\[1\])?/span(?:\[(?P<span>\d+)\])?(?:/text\(\)(?:\[1\])?\.(?P<char>\d+))?$")
+
+
+@dataclass(frozen=True)
+class FakeChapter:
+    """A spine file: its zip path, size in bytes, text length and ``(span id, start offset)``s."""
+
+    zip_path: str
+    size: int
+    text_length: int
+    spans: Sequence[tuple[str, int]] = ()
+    linear: bool = True
+
+
+@dataclass
+class FakeBookDocument:
+    """A ``BookDocument`` over ``FakeChapter``s."""
+
+    chapters: Sequence[FakeChapter]
+    spine: Sequence[SpineItem] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.spine = tuple(
+            SpineItem(c.zip_path, n, c.size, c.linear) for n, c in enumerate(self.chapters, start=1)
+        )
+
+    def chapter_map(self) -> ChapterMap:
+        offsets = [sum(c.size for c in self.chapters[:i]) for i in range(len(self.chapters))]
+        total = sum(c.size for c in self.chapters)
+        return ChapterMap(
+            [Chapter(c.zip_path, o, c.size) for c, o in zip(self.chapters, offsets, strict=True)], total
+        )
+
+    def has_spans(self) -> bool:
+        return any(c.spans for c in self.chapters)
+
+    def span_fraction(self, zip_path: str, span: str) -> float | None:
+        chapter = self._chapter(zip_path)
+        start = None if chapter is None else dict(chapter.spans).get(span)
+        if chapter is None or start is None:
+            return None
+        return start / chapter.text_length if chapter.text_length else 0.0
+
+    def span_at(self, zip_path: str, fraction: float) -> str | None:
+        chapter = self._chapter(zip_path)
+        if chapter is None or not chapter.spans:
+            return None
+        return _span_at_offset(chapter, min(max(fraction, 0.0), 1.0) * chapter.text_length)
+
+    def span_xpointer(self, zip_path: str, span: str) -> str | None:
+        chapter = self._chapter(zip_path)
+        ids = [s for s, _ in chapter.spans] if chapter is not None else []
+        if chapter is None or span not in ids:
+            return None
+        index = f"[{ids.index(span) + 1}]" if len(ids) > 1 else ""
+        return f"{self.chapter_xpointer(zip_path)}/span{index}"
+
+    def chapter_xpointer(self, zip_path: str) -> str | None:
+        chapter = self._chapter(zip_path)
+        if chapter is None:
+            return None
+        number = self.chapters.index(chapter) + 1
+        return f"/body/DocFragment{f'[{number}]' if len(self.chapters) > 1 else ''}/body"
+
+    def locate(self, xpointer: str) -> XPointerTarget | None:
+        match = POINTER.match(xpointer)
+        if match is None:
+            return None
+        number = int(match.group("fragment") or 1)
+        if not 1 <= number <= len(self.chapters):
+            return None
+        chapter = self.chapters[number - 1]
+        offset = _offset(chapter, match.group("rest"))
+        if offset is None:
+            first = chapter.spans[0][0] if chapter.spans else None
+            return XPointerTarget(number - 1, 0.0, first, resolved=False)
+        fraction = offset / chapter.text_length if chapter.text_length else 0.0
+        span = _span_at_offset(chapter, offset) if chapter.spans else None
+        return XPointerTarget(number - 1, fraction, span, resolved=True)
+
+    def _chapter(self, zip_path: str) -> FakeChapter | None:
+        return next((c for c in self.chapters if c.zip_path == zip_path), None)
+
+
+def _offset(chapter: FakeChapter, rest: str) -> int | None:
+    if rest in ("", "/body"):
+        return 0
+    match = SPAN_STEP.match(rest)
+    if match is None:
+        return None
+    index = int(match.group("span") or 1)
+    if not 1 <= index <= len(chapter.spans):
+        return None
+    start = chapter.spans[index - 1][1]
+    end = chapter.spans[index][1] if index < len(chapter.spans) else chapter.text_length
+    return start + min(int(match.group("char") or 0), end - start)
+
+
+def _span_at_offset(chapter: FakeChapter, offset: float) -> str:
+    chosen = chapter.spans[0][0]
+    for span, start in chapter.spans:
+        if start <= offset + 1e-6:
+            chosen = span
+    return chosen
+
+
+class FakeBookContent:
+    """``BookContent`` over registered books; counts loads so tests can check caching."""
+
+    def __init__(self) -> None:
+        self._books: dict[Path, FakeBookDocument] = {}
+        self._encrypted: set[Path] = set()
+        self.opened: list[Path] = []
+
+    def add(self, path: Path, chapters: Sequence[FakeChapter]) -> FakeBookDocument:
+        document = FakeBookDocument(chapters)
+        self._books[path] = document
+        return document
+
+    def add_encrypted(self, path: Path) -> None:
+        self._encrypted.add(path)
+
+    def open(self, path: Path) -> FakeBookDocument:
+        self.opened.append(path)
+        if path in self._encrypted:
+            raise EncryptedBook(f"{path.name}: the book is DRM-protected")
+        document = self._books.get(path)
+        if document is None:
+            raise BookContentError(f"{path.name}: the book file does not exist ({path})")
+        return document
