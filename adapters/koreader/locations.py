@@ -1,0 +1,226 @@
+"""Where KOReader keeps a book's sidecar, and which of several copies it would load.
+
+All names follow ``DocSettings`` (docs/reference/koreader.md §1) and are built from the path
+KOReader itself opens the book with: the on-device path (``/mnt/onboard/...``) when KOReader runs on
+the Kobo, the host path when a desktop KOReader (its data dir outside the device) reads the books.
+
+- ``doc`` mode: ``<stem>.sdr/metadata.<suffix>.lua`` beside the book, where the stem is the path
+  up to the last ``.`` of the *whole* path and the suffix what follows it (``_`` without a dot);
+- ``dir`` mode: ``<data>/docsettings`` + the doc-mode folder, a plain string concatenation;
+- ``hash`` mode: ``<data>/hashdocsettings/<h[:2]>/<h>.sdr`` with ``h`` the partial MD5.
+
+Nickel's extension-less kepubs (``.kobo/kepub/<ContentID>``) follow the kobo.koplugin convention
+instead: the folder is ``<file>.sdr`` and the file always ``metadata.epub.lua``.
+
+Header lines are the path as KOReader passes it to its writer: the absolute book-side path in doc
+mode, and in dir/hash mode the data dir as KOReader knows it, which on a Kobo is the relative ``.``
+(``./docsettings/...``) because KOReader runs from its own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path, PurePosixPath
+
+from adapters.device import ONBOARD, SD_CARD, DeviceLayout
+from application.errors import SidecarError
+
+KEPUB_FOLDERS = (ONBOARD / ".kobo" / "kepub", SD_CARD / ".kobo" / "kepub")
+BACKUP_SUFFIX = ".old"
+SIDECAR_FOLDER_SUFFIX = ".sdr"
+DEVICE_DATA_LABEL = "."
+
+
+class MetadataMode(Enum):
+    """KOReader's ``document_metadata_folder`` setting; anything unknown means ``doc``."""
+
+    DOC = "doc"
+    DIR = "dir"
+    HASH = "hash"
+
+
+@dataclass(frozen=True)
+class SidecarSpot:
+    """One place a sidecar can be: the file on this host and the path KOReader writes in its header."""
+
+    path: Path
+    header: str
+
+    @property
+    def backup(self) -> Path:
+        return self.path.with_name(self.path.name + BACKUP_SUFFIX)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file KOReader considers on open; ``priority`` breaks mtime ties (lower wins)."""
+
+    path: Path
+    priority: int
+    primary: Path | None = None
+
+
+@dataclass(frozen=True)
+class FoundSidecar:
+    """An existing candidate with the mtime KOReader sorts it by (whole seconds)."""
+
+    path: Path
+    priority: int
+    mtime: int
+    size: int
+
+
+class KOReaderPaths:
+    """How KOReader names files: on-device paths when its data dir is on the Kobo, host paths otherwise."""
+
+    def __init__(self, layout: DeviceLayout, data_dir: Path) -> None:
+        self.layout = layout
+        self.data_dir = Path(os.path.abspath(data_dir))
+        self.on_device = layout.to_device(self.data_dir) is not None
+        self.data_label = DEVICE_DATA_LABEL if self.on_device else str(self.data_dir)
+
+    def document_path(self, document: Path) -> str:
+        """The path KOReader opens this book with (and stores in ``doc_path``)."""
+        if not self.on_device:
+            return os.path.abspath(document)
+        device_path = self.layout.to_device(document)
+        if device_path is None:
+            raise SidecarError(f"{document.name}: the book file {document} is not on the Kobo")
+        return device_path
+
+    def history_path(self, document: Path) -> str:
+        """The ``file`` KOReader records in ``history.lua``: the book's real path."""
+        if not self.on_device:
+            return os.path.realpath(document)
+        return self.document_path(document)
+
+    def host(self, koreader_path: str) -> Path:
+        """The host file behind a path as KOReader writes it."""
+        if not self.on_device:
+            return Path(koreader_path)
+        host_path = self.layout.to_host(koreader_path)
+        if host_path is None:
+            raise SidecarError(f"KOReader path {koreader_path} is outside the mounted Kobo")
+        return host_path
+
+    def in_data_dir(self, relative: str) -> SidecarSpot:
+        """A spot under the data dir; ``relative`` starts with ``/`` and is appended verbatim."""
+        return SidecarSpot(Path(str(self.data_dir) + relative), self.data_label + relative)
+
+    def data_file(self, name: str) -> Path:
+        return self.data_dir / name
+
+
+def is_kobo_kepub(koreader_path: str) -> bool:
+    """Nickel's extension-less kepub files, named by the kobo.koplugin convention."""
+    path = PurePosixPath(koreader_path)
+    return path.parent in KEPUB_FOLDERS and "." not in path.name
+
+
+def sidecar_naming(koreader_path: str) -> tuple[str, str]:
+    """The doc-mode ``.sdr`` folder and the metadata file name, as KOReader builds them."""
+    if is_kobo_kepub(koreader_path):
+        return koreader_path + SIDECAR_FOLDER_SUFFIX, "metadata.epub.lua"
+    dot = koreader_path.rfind(".")
+    if dot < 0:
+        return koreader_path + SIDECAR_FOLDER_SUFFIX, "metadata._.lua"
+    return koreader_path[:dot] + SIDECAR_FOLDER_SUFFIX, f"metadata.{koreader_path[dot + 1 :]}.lua"
+
+
+def legacy_history_name(koreader_path: str) -> str:
+    """The pre-sidecar per-book file in ``<data>/history``: ``[#dir#with#hashes#] name.lua``."""
+    folder, _, name = koreader_path.rpartition("/")
+    return "[" + (folder + "/").replace("/", "#") + "] " + name + ".lua"
+
+
+@dataclass(frozen=True)
+class BookLocations:
+    """Every place KOReader looks for one book's sidecar."""
+
+    koreader_path: str
+    doc_folder: Path
+    doc: SidecarSpot
+    dir_folder: Path
+    dir: SidecarSpot
+    hash: SidecarSpot | None
+    legacy_in_folder: Path
+    legacy_history: Path
+    kpdfview: Path
+
+    def target(self, mode: MetadataMode, *, doc_folder_writable: bool) -> SidecarSpot:
+        """Where KOReader's next save goes (§1.6); hash mode falls back to doc when unhashable."""
+        if mode is MetadataMode.HASH and self.hash is not None:
+            return self.hash
+        if mode is MetadataMode.DIR or not doc_folder_writable:
+            return self.dir
+        return self.doc
+
+    def candidates(self, *, hash_enabled: bool, history_enabled: bool) -> list[Candidate]:
+        """KOReader's open-time candidate list in priority order, with its existence conditions."""
+        listed: list[tuple[Path, Path | None]] = []
+        if self.doc_folder.is_dir():
+            listed += [(self.doc.path, None), (self.doc.backup, self.doc.path), (self.legacy_in_folder, None)]
+        if self.dir_folder.is_dir():
+            listed += [(self.dir.path, None), (self.dir.backup, self.dir.path)]
+        if hash_enabled and self.hash is not None:
+            listed += [(self.hash.path, None), (self.hash.backup, self.hash.path)]
+        if history_enabled:
+            backup = self.legacy_history.with_name(self.legacy_history.name + BACKUP_SUFFIX)
+            listed += [(self.legacy_history, None), (backup, self.legacy_history)]
+        listed.append((self.kpdfview, None))
+        return [Candidate(path, priority, primary) for priority, (path, primary) in enumerate(listed)]
+
+    def all_paths(self) -> list[Path]:
+        """Every candidate file whether or not it exists, e.g. for a file watcher."""
+        spots = [self.doc, self.dir] + ([self.hash] if self.hash is not None else [])
+        paths = [p for spot in spots for p in (spot.path, spot.backup)]
+        return [*paths, self.legacy_in_folder, self.legacy_history, self.kpdfview]
+
+
+def locate(paths: KOReaderPaths, document: Path, digest: str | None) -> BookLocations:
+    """All sidecar places of one book; ``digest`` is its partial MD5, None when unreadable."""
+    koreader_path = paths.document_path(document)
+    doc_folder, file_name = sidecar_naming(koreader_path)
+    doc_spot = SidecarSpot(paths.host(f"{doc_folder}/{file_name}"), f"{doc_folder}/{file_name}")
+    dir_spot = paths.in_data_dir(f"/docsettings{doc_folder}/{file_name}")
+    hash_spot = None
+    if digest is not None:
+        hash_spot = paths.in_data_dir(f"/hashdocsettings/{digest[:2]}/{digest}.sdr/{file_name}")
+    base_name = koreader_path.rpartition("/")[2]
+    return BookLocations(
+        koreader_path=koreader_path,
+        doc_folder=paths.host(doc_folder),
+        doc=doc_spot,
+        dir_folder=paths.in_data_dir(f"/docsettings{doc_folder}").path,
+        dir=dir_spot,
+        hash=hash_spot,
+        legacy_in_folder=paths.host(f"{doc_folder}/{base_name}.lua"),
+        legacy_history=paths.data_file("history") / legacy_history_name(koreader_path),
+        kpdfview=paths.host(koreader_path + ".kpdfview.lua"),
+    )
+
+
+def read_order(candidates: list[Candidate]) -> list[FoundSidecar]:
+    """The existing candidates, newest first as KOReader sorts them (§1.5).
+
+    KOReader compares whole-second mtimes, lets list priority break ties, and never lets a ``.old``
+    sort ahead of its own primary: a primary older than its backup takes the backup's mtime.
+    """
+    found: dict[Path, FoundSidecar] = {}
+    for candidate in candidates:
+        try:
+            stat = candidate.path.stat()
+        except OSError:
+            continue
+        if stat_module.S_ISREG(stat.st_mode):
+            mtime = int(stat.st_mtime)
+            found[candidate.path] = FoundSidecar(candidate.path, candidate.priority, mtime, stat.st_size)
+    for candidate in candidates:
+        backup = found.get(candidate.path)
+        primary = found.get(candidate.primary) if candidate.primary is not None else None
+        if backup is not None and primary is not None and backup.mtime > primary.mtime:
+            found[primary.path] = FoundSidecar(primary.path, primary.priority, backup.mtime, primary.size)
+    return sorted(found.values(), key=lambda sidecar: (-sidecar.mtime, sidecar.priority))
