@@ -1,0 +1,165 @@
+--[[--
+The settings submenu: the eight settings people know from the Kobo plugin world, read and
+written through the daemon (`settings.get` / `settings.set`), so the CLI, the daemon and the
+plugin share one config file. Without a daemon the entries stay visible but greyed out, with a
+first line that says why.
+]]
+
+local SettingsMenu = {}
+SettingsMenu.__index = SettingsMenu
+
+SettingsMenu.SWITCHES = {
+    { key = "sync_reading_state", text = "Sync reading state with Kobo" },
+    { key = "enable_auto_sync", text = "Sync automatically (library open, book close)" },
+    { key = "enable_sync_from_kobo", text = "Enable sync from Kobo to KOReader" },
+    { key = "enable_sync_to_kobo", text = "Enable sync from KOReader to Kobo" },
+}
+
+SettingsMenu.POLICIES = {
+    { key = "sync_from_kobo_newer", text = "Sync from Kobo (newer)" },
+    { key = "sync_from_kobo_older", text = "Sync from Kobo (older)" },
+    { key = "sync_to_kobo_newer", text = "Sync to Kobo (newer)" },
+    { key = "sync_to_kobo_older", text = "Sync to Kobo (older)" },
+}
+
+SettingsMenu.CHOICES = {
+    { value = "prompt", text = "Ask (prompt)" },
+    { value = "silent", text = "Always (silent)" },
+    { value = "never", text = "Never" },
+}
+
+--- @tparam table opts `daemon`, `notify(text)`, optional `_` (gettext)
+function SettingsMenu.new(opts)
+    return setmetatable({
+        daemon = opts.daemon,
+        notify = opts.notify,
+        _ = opts._ or function(s) return s end,
+        settings = nil,
+        unavailable = nil,
+    }, SettingsMenu)
+end
+
+--- Fetches the current settings; afterwards `available()` tells whether the daemon answered.
+function SettingsMenu:refresh()
+    local result, message = self.daemon:call("settings.get")
+    if result then
+        self.settings = type(result.settings) == "table" and result.settings or result
+        self.unavailable = nil
+    else
+        self.settings = nil
+        self.unavailable = message
+    end
+    return self.settings ~= nil
+end
+
+function SettingsMenu:available()
+    return self.settings ~= nil
+end
+
+--- The current policy value, lower-cased ("prompt", "silent", "never"), or nil.
+function SettingsMenu:policy(key)
+    local value = self.settings and self.settings[key]
+    return type(value) == "string" and value:lower() or nil
+end
+
+function SettingsMenu:set(key, value)
+    local result, message = self.daemon:call("settings.set", { [key] = value })
+    if not result then
+        self.notify(message)
+        return false
+    end
+    if type(result.settings) == "table" then
+        self.settings = result.settings
+    else
+        self.settings[key] = value
+    end
+    return true
+end
+
+local function refreshMenu(touchmenu)
+    if touchmenu and touchmenu.updateItems then
+        touchmenu:updateItems()
+    end
+end
+
+function SettingsMenu:_statusItem()
+    local _ = self._
+    return {
+        text_func = function()
+            if self:available() then
+                return _("Settings are shared with the kksync daemon")
+            end
+            return _("Settings unavailable: kksync daemon not reachable")
+        end,
+        keep_menu_open = true,
+        separator = true,
+        callback = function()
+            if self:available() then
+                self.notify(_("These settings live in .adds/kksync/config.toml, the same file `kksync config` edits."))
+            else
+                self.notify(self.unavailable or _("The kksync daemon is not running."))
+            end
+        end,
+    }
+end
+
+function SettingsMenu:_switchItem(switch)
+    return {
+        text = self._(switch.text),
+        enabled_func = function() return self:available() end,
+        checked_func = function() return self.settings ~= nil and self.settings[switch.key] == true end,
+        keep_menu_open = true,
+        callback = function(touchmenu)
+            self:set(switch.key, not (self.settings[switch.key] == true))
+            refreshMenu(touchmenu)
+        end,
+    }
+end
+
+function SettingsMenu:_choiceLabel(value)
+    for _i, choice in ipairs(SettingsMenu.CHOICES) do
+        if choice.value == value then
+            return self._(choice.text)
+        end
+    end
+    return value or "?"
+end
+
+function SettingsMenu:_policyItem(policy)
+    local choices = {}
+    for _i, choice in ipairs(SettingsMenu.CHOICES) do
+        choices[#choices + 1] = {
+            text = self._(choice.text),
+            radio = true,
+            enabled_func = function() return self:available() end,
+            checked_func = function() return self:policy(policy.key) == choice.value end,
+            callback = function(touchmenu)
+                self:set(policy.key, choice.value)
+                refreshMenu(touchmenu)
+            end,
+        }
+    end
+    return {
+        text_func = function()
+            return self._(policy.text) .. ": " .. self:_choiceLabel(self:policy(policy.key))
+        end,
+        enabled_func = function() return self:available() end,
+        sub_item_table = choices,
+    }
+end
+
+--- The submenu entries, after asking the daemon for the current values.
+function SettingsMenu:items()
+    self:refresh()
+    local items = { self:_statusItem() }
+    for _i, switch in ipairs(SettingsMenu.SWITCHES) do
+        items[#items + 1] = self:_switchItem(switch)
+    end
+    items[#items].separator = true
+    for _i, policy in ipairs(SettingsMenu.POLICIES) do
+        items[#items + 1] = self:_policyItem(policy)
+    end
+    return items
+end
+
+return SettingsMenu

@@ -1,0 +1,197 @@
+--[[--
+kksync for KOReader: a Kobo Library browser and the KOReader end of kksync's sync.
+
+All plugin modules are required here, at load time: KOReader puts the plugin folder on
+`package.path` only while it loads `main.lua`.
+
+Module map:
+  kksync/sidecar_naming  where KOReader keeps sidecars of extension-less Nickel kepubs (patch)
+  kksync/kepub_provider  opening those files with the EPUB engine (patch)
+  kksync/rpc_client      JSON-RPC over the daemon's Unix socket
+  kksync/daemon          finding the daemon (daemon.json) and user-facing failure messages
+  kksync/nickel_db       the library read-only from KoboReader.sqlite when no daemon runs
+  kksync/library         loading, filtering, sorting and labelling books
+  kksync/library_view    the Kobo Library menu
+  kksync/settings_menu   the eight sync settings, through the daemon
+  kksync/sync_actions    sync triggers, the "Syncing…" notice and the questions
+]]
+
+local ConfirmBox = require("ui/widget/confirmbox")
+local DataStorage = require("datastorage")
+local DocSettings = require("docsettings")
+local DocumentRegistry = require("document/documentregistry")
+local InfoMessage = require("ui/widget/infomessage")
+local Menu = require("ui/widget/menu")
+local UIManager = require("ui/uimanager")
+local WidgetContainer = require("ui/widget/container/widgetcontainer")
+local json = require("json")
+local lfs = require("libs/libkoreader-lfs")
+local logger = require("logger")
+local _ = require("gettext")
+
+local Daemon = require("kksync/daemon")
+local KepubProvider = require("kksync/kepub_provider")
+local Library = require("kksync/library")
+local LibraryView = require("kksync/library_view")
+local NickelDb = require("kksync/nickel_db")
+local SettingsMenu = require("kksync/settings_menu")
+local SidecarNaming = require("kksync/sidecar_naming")
+local SyncActions = require("kksync/sync_actions")
+
+-- Both are bundled with KOReader; a build without them still browses (DB) and reads.
+local has_unix, unix = pcall(require, "socket.unix")
+local has_sqlite, SQ3 = pcall(require, "lua-ljsqlite3/init")
+
+local SORT_SETTING = "kksync_library_sort"
+
+local function readerSetting(key, default)
+    if G_reader_settings then
+        return G_reader_settings:readSetting(key, default)
+    end
+    return default
+end
+
+local function fileExists(path)
+    return lfs.attributes(path, "mode") == "file"
+end
+
+local function installPatches()
+    SidecarNaming.install(DocSettings, DataStorage, function()
+        return readerSetting("document_metadata_folder", "doc")
+    end)
+    KepubProvider.install(DocumentRegistry, SidecarNaming.isKepubPath)
+end
+
+--- KOReader's own progress for a book, read from its sidecar (DB fallback only).
+local function koreaderProgress(path)
+    local sidecar = DocSettings.findSidecarFile and DocSettings:findSidecarFile(path)
+    if not sidecar or not DocSettings.openSettingsFile then
+        return nil
+    end
+    local settings = DocSettings.openSettingsFile(sidecar)
+    local percent = settings:readSetting("percent_finished")
+    if type(percent) ~= "number" then
+        return nil
+    end
+    local summary = settings:readSetting("summary") or {}
+    local status = ({ complete = "FINISHED", abandoned = "ABANDONED" })[summary.status] or "READING"
+    return { percent = percent * 100, status = status, updated_at = nil }
+end
+
+local Kksync = WidgetContainer:extend{
+    name = "kksync",
+    is_doc_only = false,
+    device_root = os.getenv("KKSYNC_DEVICE_ROOT") or "/mnt/onboard",
+}
+
+function Kksync:init()
+    SidecarNaming.addDeviceRoot(self.device_root)
+    installPatches()
+    self.daemon = Daemon.new{
+        device_root = self.device_root,
+        json = json,
+        unix = has_unix and unix or nil,
+    }
+    local ui = { UIManager = UIManager, InfoMessage = InfoMessage, ConfirmBox = ConfirmBox, Menu = Menu }
+    self.sync = SyncActions.new{ daemon = self.daemon, ui = ui, _ = _, logger = logger }
+    self.settings_menu = SettingsMenu.new{
+        daemon = self.daemon,
+        _ = _,
+        notify = function(text) UIManager:show(InfoMessage:new{ text = text }) end,
+    }
+    self.library = Library.new{
+        daemon = self.daemon,
+        nickel_db = NickelDb.new{
+            sqlite = has_sqlite and SQ3 or nil,
+            file_exists = fileExists,
+            device_root = self.device_root,
+        },
+        koreader_progress = koreaderProgress,
+    }
+    if self.ui and self.ui.menu then
+        self.ui.menu:registerToMainMenu(self)
+    end
+end
+
+--- Opens a book with KOReader's reader, the EPUB engine for extension-less kepubs.
+function Kksync:openBook(path)
+    local ReaderUI = require("apps/reader/readerui")
+    local provider = nil
+    if SidecarNaming.isKepubPath(path) then
+        provider = KepubProvider.epubProvider(DocumentRegistry)
+    end
+    ReaderUI:showReader(path, provider)
+end
+
+function Kksync:showLibrary()
+    local view = LibraryView.new{
+        library = self.library,
+        ui = { UIManager = UIManager, Menu = Menu, InfoMessage = InfoMessage },
+        _ = _,
+        open_book = function(path) self:openBook(path) end,
+        on_opened = function() self.sync:onLibraryOpened() end,
+        sort_store = {
+            read = function() return readerSetting(SORT_SETTING, Library.SORT_TITLE) end,
+            save = function(order)
+                if G_reader_settings then G_reader_settings:saveSetting(SORT_SETTING, order) end
+            end,
+        },
+    }
+    self.library_view = view
+    return view:show()
+end
+
+function Kksync:showStatus()
+    local reachable, message, status = self.daemon:isReachable()
+    local text
+    if reachable then
+        text = string.format(_("kksync %s is running for %s."), tostring(status.version or "?"),
+            tostring(status.device or self.device_root))
+    else
+        text = message
+    end
+    UIManager:show(InfoMessage:new{ text = text })
+end
+
+function Kksync:addToMainMenu(menu_items)
+    menu_items.kksync_library = {
+        text = _("Kobo Library"),
+        sorting_hint = "main",
+        callback = function() self:showLibrary() end,
+    }
+    menu_items.kksync = {
+        text = _("Kobo sync (kksync)"),
+        sorting_hint = "tools",
+        sub_item_table = {
+            { text = _("Kobo Library"), callback = function() self:showLibrary() end },
+            { text = _("Sync now"), callback = function() self.sync:syncNow() end },
+            {
+                text = _("Settings"),
+                sub_item_table_func = function() return self.settings_menu:items() end,
+            },
+            { text = _("Daemon status"), keep_menu_open = true, callback = function() self:showStatus() end },
+        },
+    }
+end
+
+local function documentPath(ui)
+    return ui and ui.document and ui.document.file
+end
+
+function Kksync:onReaderReady()
+    local path = documentPath(self.ui)
+    if path then
+        -- After the reader is drawn: opening a book never waits on the daemon.
+        UIManager:nextTick(function() self.sync:readerOpened(path) end)
+    end
+end
+
+function Kksync:onCloseDocument()
+    local path = documentPath(self.ui)
+    if path then
+        -- After ReaderUI has flushed the sidecar, so kksync reads the final position.
+        UIManager:nextTick(function() self.sync:readerClosed(path) end)
+    end
+end
+
+return Kksync

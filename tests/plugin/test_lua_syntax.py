@@ -1,0 +1,35 @@
+"""Every Lua file of the plugin compiles under LuaJIT 2.1 (KOReader's engine); luacheck is not available."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lupa.luajit21 import LuaRuntime
+
+from tests.plugin.conftest import PLUGIN_DIR, STANDINS, PluginHarness
+
+LUA_FILES = sorted(PLUGIN_DIR.rglob("*.lua")) + sorted(STANDINS.rglob("*.lua"))
+
+
+def test_the_plugin_has_its_entry_points() -> None:
+    names = {path.relative_to(PLUGIN_DIR).as_posix() for path in PLUGIN_DIR.rglob("*.lua")}
+    assert {"_meta.lua", "main.lua"} <= names
+
+
+@pytest.mark.parametrize("path", LUA_FILES, ids=lambda p: p.name)
+def test_lua_file_compiles(path: Path) -> None:
+    lua = LuaRuntime()
+    compile_chunk = lua.eval(
+        "function(text, name) local f, err = load(text, name, 't') return f ~= nil, err end"
+    )
+    ok, error = compile_chunk(path.read_text(encoding="utf-8"), "@" + path.name)
+    assert ok, error
+
+
+def test_lua_files_leak_no_globals(harness: PluginHarness) -> None:
+    """Loading the plugin must not create globals: KOReader shares one Lua state among all plugins."""
+    before = set(harness.lua.globals().keys())
+    harness.new_plugin()
+    leaked = set(harness.lua.globals().keys()) - before
+    assert leaked == set()
