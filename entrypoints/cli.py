@@ -1,19 +1,288 @@
-"""The ``kksync`` command (Typer + Rich)."""
+"""The ``kksync`` command (Typer + Rich): translate arguments, call the use cases, show reports."""
 
 from __future__ import annotations
 
-import typer
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(help="Keep reading progress in sync between a Kobo and KOReader.", no_args_is_help=True)
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.prompt import Confirm
+
+from adapters.config_file import config_path, load_settings, write_setting
+from adapters.device import find_mounted_kobos, is_kobo_root, mount_candidates
+from application.errors import ConfigurationError, DeviceError, KksyncError
+from application.reports import BookReport, Question, RunReport
+from application.service import AlwaysYes, NobodyToAsk, SyncService
+from application.settings import Settings
+from entrypoints import render
+from entrypoints.container import Container, build_container
+from entrypoints.presenters import library_book_json, run_report_json
+
+EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED = 0, 1, 2
+
+app = typer.Typer(
+    help="Keep reading progress in sync between a Kobo's own library and KOReader, both ways.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Show or change the settings stored on the Kobo.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+
+DeviceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--device",
+        envvar="KKSYNC_DEVICE",
+        help="The Kobo's root folder (the one holding .kobo/). Found automatically when mounted.",
+        show_default=False,
+    ),
+]
+KOReaderDirOption = Annotated[
+    Path | None,
+    typer.Option("--koreader-dir", help="KOReader's data folder [default: <device>/.adds/koreader]."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+BookOption = Annotated[
+    list[str] | None, typer.Option("--book", help="Only this book (Kobo ContentID); repeatable.")
+]
+
+
+class Fail(Exception):
+    """A usage, configuration or device error: one line on stderr, exit code 1."""
+
+
+def resolve_device(device: Path | None) -> Path:
+    """The Kobo to work on: the one given, else the only one mounted at the usual places."""
+    if device is not None:
+        if not is_kobo_root(device):
+            raise Fail(f"{device} is not a Kobo: it has no .kobo/KoboReader.sqlite")
+        return device
+    found = find_mounted_kobos()
+    if not found:
+        places = ", ".join(str(p) for p in mount_candidates()) or "the usual mount points"
+        raise Fail(f"no mounted Kobo found (looked at {places}); plug it in or pass --device DIR")
+    if len(found) > 1:
+        raise Fail(f"several Kobos are mounted ({', '.join(map(str, found))}); choose one with --device DIR")
+    err.print(f"Using the Kobo mounted at {found[0]}", highlight=False)
+    return found[0]
+
+
+def open_container(device: Path | None, koreader_dir: Path | None) -> Container:
+    root = resolve_device(device)
+    settings = load_settings(root, {"koreader_dir": str(koreader_dir) if koreader_dir else None})
+    return build_container(root, settings)
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[BookReport], None]]:
+    """A Rich progress bar on stderr while a whole library is read or synced."""
+    if not enabled:
+        yield lambda report: None
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("Syncing", total=total)
+        yield lambda report: progress.advance(task)
+
+
+class TerminalPrompter:
+    """Asks PROMPT questions on the terminal."""
+
+    def confirm(self, question: Question) -> bool | None:
+        err.print()
+        return Confirm.ask(question.text, console=err, default=False)
 
 
 @app.command()
-def version() -> None:
-    """Print kksync's version."""
-    from importlib.metadata import version as dist_version
+def books(
+    device: DeviceOption = None, koreader_dir: KOReaderDirOption = None, json_: JsonOption = False
+) -> None:
+    """List the library: title, author, source, kind, file present, both sides' progress."""
+    service = open_container(device, koreader_dir).service()
+    library = service.library()
+    report = service.plan()
+    by_id = {r.book_id: r for r in report.books}
+    rows = [library_book_json(b, by_id[b.book_id].kobo, by_id[b.book_id].koreader) for b in library]
+    if json_:
+        emit_json({"books": rows})
+    else:
+        out.print(render.library_table(rows))
 
-    typer.echo(dist_version("kksync"))
+
+@app.command()
+def status(
+    device: DeviceOption = None,
+    koreader_dir: KOReaderDirOption = None,
+    book: BookOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Per book: both positions and the decision a sync would take, with its reason."""
+    service = open_container(device, koreader_dir).service()
+    report = service.status(book or None)
+    show(report, json_, title="Status")
+    raise typer.Exit(exit_code(report))
+
+
+@app.command()
+def sync(
+    device: DeviceOption = None,
+    koreader_dir: KOReaderDirOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    book: BookOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to every prompt.")] = False,
+    interactive: Annotated[
+        bool | None,
+        typer.Option(
+            "--interactive/--no-interactive",
+            help="Ask prompts on the terminal [default: when stdin is a terminal].",
+            show_default=False,
+        ),
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Run the decisions: pull into KOReader, push into the Kobo, per the settings."""
+    if yes and interactive:
+        raise Fail("--yes and --interactive cannot be used together")
+    service = open_container(device, koreader_dir).service()
+    ask = sys.stdin.isatty() if interactive is None else interactive
+    prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
+    report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)
+    show(report, json_, title="Dry run: nothing was written" if dry_run else "Sync")
+    raise typer.Exit(exit_code(report))
+
+
+def run_with_progress(
+    service: SyncService,
+    book_ids: list[str] | None,
+    dry_run: bool,
+    prompter: AlwaysYes | TerminalPrompter | NobodyToAsk,
+    show_bar: bool,
+) -> RunReport:
+    total = len(book_ids) if book_ids else len(service.library())
+    # A terminal prompt cannot share the screen with a live progress bar.
+    with progress_bar(total, show_bar and not isinstance(prompter, TerminalPrompter)) as advance:
+        if dry_run:
+            return service.plan(book_ids or None, on_book=advance)
+        return service.sync_all(prompter, book_ids or None, on_book=advance)
+
+
+def show(report: RunReport, as_json: bool, title: str) -> None:
+    if as_json:
+        emit_json(run_report_json(report))
+        return
+    out.print(render.report_table(report, title))
+    out.print(render.summary_line(report))
+    for line in render.details(report):
+        out.print(line, highlight=False)
+
+
+def exit_code(report: RunReport) -> int:
+    return EXIT_BOOK_FAILED if report.failed else EXIT_OK
+
+
+@config_app.command("show")
+def config_show(device: DeviceOption = None, json_: JsonOption = False) -> None:
+    """Print the effective settings (defaults < config.toml < KKSYNC_* variables)."""
+    root = resolve_device(device)
+    settings = load_settings(root, {})
+    if json_:
+        emit_json({"file": str(config_path(root)), "settings": settings.as_plain()})
+        return
+    out.print(f"# {config_path(root)}", highlight=False)
+    for key, value in settings.as_plain().items():
+        out.print(f"{key} = {json.dumps(value)}", highlight=False)
+
+
+@config_app.command("set")
+def config_set(key: str, value: str, device: DeviceOption = None) -> None:
+    """Store one setting in <device>/.adds/kksync/config.toml."""
+    root = resolve_device(device)
+    settings = write_setting(root, key, value)
+    out.print(f"{key} = {json.dumps(settings.as_plain()[key])}  ({config_path(root)})", highlight=False)
+
+
+@app.command()
+def backup(device: DeviceOption = None) -> None:
+    """Back up KoboReader.sqlite to <device>/.adds/kksync/backups/ (verified, newest 10 kept)."""
+    container = open_container(device, None)
+    path = container.kobo_library().backup()
+    out.print(f"Backed up to {path}", highlight=False)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="Where to build the demo Kobo.")] = Path("demo-device"),
+) -> None:
+    """Build a demo Kobo with a few books in mixed states, then status, dry run, sync, sync again."""
+    from entrypoints.demo import run_demo
+
+    run_demo(folder, out)
+
+
+@app.command()
+def rpc(device: DeviceOption = None, koreader_dir: KOReaderDirOption = None) -> None:
+    """Serve the plugin RPC (JSON-RPC 2.0, one object per line) on stdin/stdout."""
+    from entrypoints.rpc import serve_stdio
+
+    root = resolve_device(device)
+    serve_stdio(root, koreader_dir)
+
+
+@app.command()
+def daemon(
+    device: DeviceOption = None,
+    koreader_dir: KOReaderDirOption = None,
+    socket: Annotated[Path | None, typer.Option("--socket", help="Unix socket path for the RPC.")] = None,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Log here instead of stderr.")] = None,
+    pid_file: Annotated[Path | None, typer.Option("--pid-file", help="Write the daemon's pid here.")] = None,
+) -> None:
+    """Watch the Kobo database and KOReader's files, sync what changed, serve the RPC socket."""
+    from entrypoints.daemon import run_daemon
+
+    root = resolve_device(device)
+    raise typer.Exit(run_daemon(root, koreader_dir, socket=socket, log_file=log_file, pid_file=pid_file))
 
 
 def main() -> None:
-    app()
+    """Console entry point: exit 0 done, 1 usage/configuration/device error, 2 a book failed."""
+    logging.basicConfig(level=os.environ.get("KKSYNC_LOG", "WARNING").upper(), stream=sys.stderr)
+    try:
+        result = app(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_USAGE)
+    except (Fail, ConfigurationError, DeviceError) as error:
+        err.print(f"kksync: {error}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    except KksyncError as error:
+        err.print(f"kksync: {error}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+__all__ = ["Settings", "app", "main"]

@@ -1,0 +1,67 @@
+"""The composition root: every port is wired to its adapter here, and only here.
+
+Tests replace any adapter with ``container.<provider>.override(fake)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.device import DeviceLayout, device_id
+from adapters.epub.content import EpubContent
+from adapters.kobo.library import NickelLibrary
+from adapters.koreader.library import SidecarLibrary
+from adapters.ledger.sql_ledger import SqlLedger
+from application.service import SyncService
+from application.settings import Settings
+
+
+def _ledger_path(layout: DeviceLayout) -> Path:
+    return layout.kksync_dir / "ledger.sqlite"
+
+
+class Container(containers.DeclarativeContainer):
+    """One container per run of the command or per daemon."""
+
+    config = providers.Configuration()
+
+    settings = providers.Object(Settings())
+    clock = providers.Singleton(SystemClock)
+    layout = providers.Singleton(DeviceLayout, root=config.device, sd_root=config.sd_root)
+    kobo_library = providers.Singleton(
+        NickelLibrary, layout=layout, busy_timeout_seconds=config.busy_timeout_seconds, clock=clock
+    )
+    koreader_library = providers.Singleton(SidecarLibrary, layout=layout, koreader_dir=config.koreader_dir)
+    book_content = providers.Singleton(EpubContent)
+    ledger = providers.Singleton(
+        SqlLedger,
+        path=providers.Callable(_ledger_path, layout),
+        device_id=providers.Callable(device_id, config.device),
+    )
+    service = providers.Singleton(
+        SyncService,
+        kobo=kobo_library,
+        koreader=koreader_library,
+        content=book_content,
+        ledger=ledger,
+        clock=clock,
+        settings=settings,
+    )
+
+
+def build_container(device: Path, settings: Settings, sd_root: Path | None = None) -> Container:
+    """A container for one Kobo with the effective settings."""
+    container = Container()
+    container.config.from_dict(
+        {
+            "device": device,
+            "sd_root": sd_root,
+            "busy_timeout_seconds": settings.busy_timeout_seconds,
+            "koreader_dir": settings.koreader_dir,
+        }
+    )
+    container.settings.override(providers.Object(settings))
+    return container
