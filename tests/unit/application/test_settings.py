@@ -55,7 +55,9 @@ def test_busy_timeout_must_be_a_sane_number_of_seconds() -> None:
 def test_file_then_environment_then_command_line(tmp_path: Path) -> None:
     path = config_path(tmp_path)
     path.parent.mkdir(parents=True)
-    path.write_text('sync_to_kobo_newer = "prompt"\nsync_from_kobo_newer = "never"\nenable_auto_sync = false\n')
+    path.write_text(
+        'sync_to_kobo_newer = "prompt"\nsync_from_kobo_newer = "never"\nenable_auto_sync = false\n'
+    )
     environ = {"KKSYNC_SYNC_FROM_KOBO_NEWER": "prompt", "KKSYNC_DEVICE": "/ignored"}
     settings = load_settings(tmp_path, {"enable_auto_sync": "true"}, environ)
     assert settings.sync_to_kobo_newer is Action.PROMPT  # file
@@ -67,7 +69,7 @@ def test_a_broken_config_file_is_a_clear_error(tmp_path: Path) -> None:
     path = config_path(tmp_path)
     path.parent.mkdir(parents=True)
     path.write_text("sync_to_kobo_newer = \n")
-    with pytest.raises(ConfigurationError, match="config.toml"):
+    with pytest.raises(ConfigurationError, match=r"config\.toml"):
         load_settings(tmp_path, {}, {})
 
 
