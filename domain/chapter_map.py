@@ -11,8 +11,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
-SIZE_SLACK = 1.0  # how far (in offset units) rounded offsets may stray from summed sizes
+# How far (in offset units) an offset may stray from the running sum of sizes and still be that sum
+# rounded: half a unit, plus a little float noise. A whole unit would let truncated sizes (which
+# lose up to one unit per chapter) pass as precise ones.
+SIZE_SLACK = 0.501
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,9 @@ class ChapterMap:
     def __init__(self, chapters: Sequence[Chapter], total: float | None = None) -> None:
         self.chapters = tuple(chapters)
         self.extents = _extents(self.chapters, total)
-        last_end = self.extents[-1].end if self.extents else 0.0
-        self.total = max(total, last_end) if total is not None and self.extents else last_end
+        # The extents always reach ``total`` (and beyond it when chapters do), so the book ends
+        # where the last extent does.
+        self.total = self.extents[-1].end if self.extents else 0.0
         self._starts = [extent.start for extent in self.extents]
 
     def __len__(self) -> int:
@@ -72,11 +77,11 @@ class ChapterMap:
         Progress before the first chapter is its start; at or past the end it is the last
         chapter with any length, read to its end. Chapters of length 0 never hold a position.
         """
-        if self.total <= 0.0:
+        if not any(extent.length > 0.0 for extent in self.extents):
             return None
-        point = min(max(progress, 0.0), 1.0) * self.total
+        point = progress * self.total  # out-of-range progress ends up clamped by the fraction
         index = bisect.bisect_right(self._starts, point) - 1
-        index = self._nearest_with_length(max(index, 0), point)
+        index = self._nearest_with_length(max(index, 0))
         extent = self.extents[index]
         fraction = (point - extent.start) / extent.length
         return ChapterPoint(index, min(max(fraction, 0.0), 1.0))
@@ -87,24 +92,23 @@ class ChapterMap:
             raise IndexError(f"no chapter {index} in a map of {len(self.extents)}")
         extent = self.extents[index]
         point = extent.start + min(max(fraction, 0.0), 1.0) * extent.length
+        # Mathematically point <= total already; the clamp guards against a last-bit rounding
+        # that would make ReadingPosition refuse the result.
         return min(max(point / self.total, 0.0), 1.0)
 
-    def _nearest_with_length(self, index: int, point: float) -> int:
-        """Step back over zero-length chapters (or forward, before the first real one)."""
+    def _nearest_with_length(self, index: int) -> int:
+        """Step back over zero-length chapters; before the first real one, take that one."""
         for candidate in range(index, -1, -1):
             if self.extents[candidate].length > 0.0:
                 return candidate
-        for candidate in range(index + 1, len(self.extents)):
-            if self.extents[candidate].length > 0.0:
-                return candidate
-        raise AssertionError("a map with a positive total has a chapter with length")
+        return next(i for i, extent in enumerate(self.extents) if extent.length > 0.0)
 
 
 def _extents(chapters: Sequence[Chapter], total: float | None) -> list[Extent]:
     if not chapters:
         return []
     if _sizes_are_reliable(chapters, total):
-        return _extents_from_sizes(chapters)
+        return _extents_from_sizes(chapters, total)
     return _extents_from_offsets(chapters, total)
 
 
@@ -125,13 +129,20 @@ def _sizes_are_reliable(chapters: Sequence[Chapter], total: float | None) -> boo
     return running > 0.0 and (total is None or abs(running - total) <= SIZE_SLACK)
 
 
-def _extents_from_sizes(chapters: Sequence[Chapter]) -> list[Extent]:
-    extents = []
+def _extents_from_sizes(chapters: Sequence[Chapter], total: float | None) -> list[Extent]:
+    """Chapters laid end to end by size; the last one reaches the book's end.
+
+    Sizes may sum to slightly less than ``total`` (rounding); that sliver after the last chapter
+    belongs to it, as any gap belongs to the chapter before it, so every progress has an exact
+    place and converting back gives the same progress.
+    """
+    starts = []
     running = 0.0
     for chapter in chapters:
-        extents.append(Extent(running, running + chapter.size))
+        starts.append(running)
         running += chapter.size
-    return extents
+    end = running if total is None else max(running, total)
+    return [Extent(start, stop) for start, stop in pairwise([*starts, end])]
 
 
 def _extents_from_offsets(chapters: Sequence[Chapter], total: float | None) -> list[Extent]:
@@ -146,5 +157,4 @@ def _extents_from_offsets(chapters: Sequence[Chapter], total: float | None) -> l
         starts.append(max(start, starts[-1]) if starts else start)
     natural_end = max(chapter.offset + max(chapter.size, 0.0) for chapter in chapters)
     end = max(total if total is not None else natural_end, starts[-1])
-    ends = [*starts[1:], end]
-    return [Extent(start, stop) for start, stop in zip(starts, ends, strict=True)]
+    return [Extent(start, stop) for start, stop in pairwise([*starts, end])]

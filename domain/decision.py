@@ -99,6 +99,8 @@ def decide(
         return skip(Reason.BOTH_FINISHED)
     if koreader is not None and equivalent(kobo, koreader):  # 5
         return skip(Reason.IN_SYNC)
+    if ledger is not None and unchanged(kobo, ledger.kobo) and unchanged(koreader, ledger.koreader):
+        return skip(Reason.IN_SYNC)  # 5b: both still hold what the last sync left them
     source = _source(kobo, koreader, ledger)  # 6, 7, 8
     if source is None:  # 9
         return skip(Reason.AMBIGUOUS)
