@@ -43,7 +43,7 @@ bench: $(STAMP)
 ## make mutation: mutation testing of domain/, prints the score
 mutation: $(STAMP)
 	rm -rf mutants
-	$(BIN)/mutmut run || true
+	$(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/python -m tests.mutation_score
 
 clean:
