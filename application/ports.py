@@ -112,6 +112,14 @@ class Ledger(Protocol):
         """Store the agreed state; the ledger file is created only by the first record."""
         ...
 
+    def declined(self) -> dict[str, str]:
+        """Per book, the token of the last question the person declined (the agreement is untouched)."""
+        ...
+
+    def decline(self, book_id: str, token: str) -> None:
+        """Remember a declined question so it is asked again only once either side changes."""
+        ...
+
 
 class Prompter(Protocol):
     """Asks the person about a PROMPT decision."""

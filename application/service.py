@@ -84,6 +84,7 @@ class SyncService:
         self.backup: Path | None = None
         self._kobo_failure: str | None = None
         self._questions: dict[str, str] = {}
+        self._declined: dict[str, str] = {}
 
     # -- use cases ---------------------------------------------------------------------------
 
@@ -120,8 +121,8 @@ class SyncService:
         if assessment.token != token:
             raise StaleQuestion(f"{book.title or book_id}: the book changed since the question; sync again")
         del self._questions[token]
-        answer = _Fixed(accept)
-        return self._process(assessment, answer, dry_run=False)
+        self._declined = self.ledger.declined()
+        return self._process(assessment, _Fixed(accept), dry_run=False)
 
     def book_for_path(self, device_path: str) -> KoboBook | None:
         """The book KOReader opened at this on-device path."""
@@ -146,6 +147,7 @@ class SyncService:
                 raise KksyncError(f"not in the Kobo database: {', '.join(missing)}")
             books = [by_id[book_id] for book_id in wanted]
         agreed = self.ledger.all()
+        self._declined = self.ledger.declined()
         reports = []
         for book in books:
             report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
@@ -184,6 +186,8 @@ class SyncService:
             return _report(assessment)
         if assessment.book.book_id in self.open_books:
             return _report(assessment, notes=("open in KOReader: left alone until it is closed",))
+        if decision.needs_confirmation and self._declined.get(assessment.book.book_id) == assessment.token:
+            return self._decline(assessment, remember=False)
         planned = self._planned(assessment)
         question = self._question(assessment) if decision.needs_confirmation else None
         if dry_run:
@@ -194,9 +198,17 @@ class SyncService:
                 return _report(assessment, planned, question=question, notes=("waiting for an answer",))
             self._questions.pop(question.token, None)
             if not answer:
-                return _report(replace(assessment, decision=decision.declined()))
+                return self._decline(assessment, remember=True)
         self._apply(assessment)
         return _report(assessment, planned, written=True)
+
+    def _decline(self, assessment: Assessment, *, remember: bool) -> BookReport:
+        """A "no" is kept (outside the agreement) so the same question is not asked again."""
+        if remember:
+            self.ledger.decline(assessment.book.book_id, assessment.token)
+            self._declined[assessment.book.book_id] = assessment.token
+        note = "declined; asked again once either side changes"
+        return _report(replace(assessment, decision=assessment.decision.declined()), notes=(note,))
 
     def _planned(self, assessment: Assessment) -> Planned:
         position = assessment.decision.position

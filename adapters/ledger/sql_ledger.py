@@ -36,6 +36,16 @@ class AgreedRow(Base):
     koreader: Mapped[str] = mapped_column(Text)
 
 
+class DeclinedRow(Base):
+    """The last question declined for a book, by token (a fingerprint of both sides' state)."""
+
+    __tablename__ = "declined_question"
+
+    device_id: Mapped[str] = mapped_column(String, primary_key=True)
+    book_id: Mapped[str] = mapped_column(String, primary_key=True)
+    token: Mapped[str] = mapped_column(String)
+
+
 class SqlLedger:
     """``Ledger`` port over SQLAlchemy ORM."""
 
@@ -71,6 +81,19 @@ class SqlLedger:
                     koreader=_dump(state.koreader),
                 )
             )
+
+    def declined(self) -> dict[str, str]:
+        engine = self._existing_engine()
+        if engine is None:
+            return {}
+        with Session(engine) as session:
+            rows = session.scalars(select(DeclinedRow).where(DeclinedRow.device_id == self.device_id))
+            return {row.book_id: row.token for row in rows}
+
+    def decline(self, book_id: str, token: str) -> None:
+        engine = self._engine_creating_file()
+        with Session(engine) as session, session.begin():
+            session.merge(DeclinedRow(device_id=self.device_id, book_id=book_id, token=token))
 
     def close(self) -> None:
         if self._engine is not None:

@@ -78,3 +78,12 @@ def test_devices_sharing_a_ledger_file_do_not_see_each_other(tmp_path: Path) -> 
     first.record("a", AgreedState(KOBO, KOREADER))
     assert second.get("a") is None
     assert SqlLedger(path, device_id="one").get("a") == AgreedState(KOBO, KOREADER)
+
+
+def test_a_declined_question_is_remembered_without_touching_the_agreement(ledger: Ledger) -> None:
+    ledger.record("a", AgreedState(KOBO, KOREADER))
+    ledger.decline("a", "5c1e0000")
+    ledger.decline("b", "77aa0000")
+    ledger.decline("a", "5c1e0001")
+    assert ledger.declined() == {"a": "5c1e0001", "b": "77aa0000"}
+    assert ledger.all() == {"a": AgreedState(KOBO, KOREADER)}

@@ -8,6 +8,7 @@ from domain.decision import AgreedState
 class FakeLedger:
     def __init__(self) -> None:
         self.entries: dict[str, AgreedState] = {}
+        self.declines: dict[str, str] = {}
         self.writes = 0
 
     def get(self, book_id: str) -> AgreedState | None:
@@ -18,4 +19,11 @@ class FakeLedger:
 
     def record(self, book_id: str, state: AgreedState) -> None:
         self.entries[book_id] = state
+        self.writes += 1
+
+    def declined(self) -> dict[str, str]:
+        return dict(self.declines)
+
+    def decline(self, book_id: str, token: str) -> None:
+        self.declines[book_id] = token
         self.writes += 1

@@ -218,7 +218,21 @@ def test_a_declined_prompt_writes_nothing_and_keeps_the_ledger(world: World) -> 
     question = service.sync_all(NobodyToAsk()).questions[0]
     declined = service.answer(question.token, accept=False)
     assert declined.decision.reason is Reason.DECLINED
-    assert world.koreader.writes == [] and world.ledger.writes == 0
+    assert world.koreader.writes == [] and world.ledger.entries == {}
+
+
+def test_a_declined_question_comes_back_only_when_something_changes(world: World) -> None:
+    book = kobo_book(span="kobo.4.1", read_status=1, when=KOBO_TIME)
+    world.add(book)
+    service = world.service(sync_from_kobo_newer="prompt")
+    service.answer(service.sync_all(NobodyToAsk()).questions[0].token, accept=False)
+    again = world.service(sync_from_kobo_newer="prompt").sync_all(NobodyToAsk())
+    assert again.questions == () and again.books[0].decision.reason is Reason.DECLINED
+    world.kobo._books[book.book_id] = replace(
+        book, bookmark=KoboBookmark("OEBPS/ch2.xhtml#kobo.8.1", "OEBPS/ch2.xhtml", "kobo.8.1")
+    )
+    changed = world.service(sync_from_kobo_newer="prompt").sync_all(NobodyToAsk())
+    assert len(changed.questions) == 1
 
 
 def test_an_answer_after_the_book_changed_is_refused(world: World) -> None:
