@@ -19,26 +19,27 @@ def percent(position: ReadingPosition | None) -> float | None:
     return None if position is None else round(position.progress * 100, 2)
 
 
-def kobo_json(position: ReadingPosition | None) -> dict[str, Any]:
+def _side_json(position: ReadingPosition | None, anchor: str) -> dict[str, Any]:
+    """One side's position; ``anchor`` names the side's own precise place (Kobo span, KOReader xpointer)."""
     locator = position.locator if position else None
+    place = None
+    if locator is not None:
+        place = locator.kobo_span if anchor == "span" else locator.xpointer
     return {
         "percent": percent(position),
         "status": position.status.value if position else "UNOPENED",
         "updated_at": iso(position.updated_at) if position else None,
         "chapter": locator.chapter_href if locator else None,
-        "span": locator.kobo_span if locator else None,
+        anchor: place,
     }
+
+
+def kobo_json(position: ReadingPosition | None) -> dict[str, Any]:
+    return _side_json(position, "span")
 
 
 def koreader_json(position: ReadingPosition | None) -> dict[str, Any]:
-    locator = position.locator if position else None
-    return {
-        "percent": percent(position),
-        "status": position.status.value if position else "UNOPENED",
-        "updated_at": iso(position.updated_at) if position else None,
-        "chapter": locator.chapter_href if locator else None,
-        "xpointer": locator.xpointer if locator else None,
-    }
+    return _side_json(position, "xpointer")
 
 
 def question_json(question: Question) -> dict[str, Any]:
