@@ -16,18 +16,18 @@ Columns missing in the target database (older firmware) are left out of the rows
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, insert
 
 from adapters.device import FILE_SCHEME
 from adapters.kobo.connection import open_engine, writing
 from adapters.kobo.contentid import EPUB_MIME, KEPUB_MIME, PDF_MIME, chapter_content_id
+from adapters.kobo.covers import sideloaded_image_id
 from adapters.kobo.dates import format_kobo_date
 from adapters.kobo.tables import declare_present
 
@@ -36,8 +36,6 @@ SIDELOADED_KEPUB_USER = "kepub_user"
 ADOBE_USER = "adobe_user"
 DEMO_ACCOUNT = "5f0c8e0e-7d1f-4d53-9c55-0c6b2f1c9a11"
 TRUE, FALSE = "true", "false"
-
-_IMAGE_ID_KEEP = re.compile(r"[^A-Za-z0-9,\-]")
 
 
 def add_kepub_book(
@@ -183,9 +181,7 @@ def add_pdf_book(
     )
 
 
-def image_id_for(content_id: str) -> str:
-    """Nickel's cover id of a sideloaded book: the ContentID with odd characters made ``_``."""
-    return _IMAGE_ID_KEEP.sub("_", content_id)
+image_id_for = sideloaded_image_id
 
 
 def _add_adobe_book(
@@ -345,3 +341,92 @@ def _database(db_path: Path) -> Iterator[tuple[Connection, Table]]:
             yield connection, declare_present(connection, "content")
     finally:
         engine.dispose()
+
+
+def add_kepub_books(db_path: Path, books: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """Add many kepubs in one transaction; return each book's chapter ContentIDs in spine order.
+
+    Each mapping holds the keyword arguments of ``add_kepub_book`` (without ``db_path``) and the
+    rows are exactly the ones it writes. One engine, one schema probe and one multi-row INSERT per
+    table instead of one of each per book: the benchmark builds thousands of books this way in a
+    second or two, where book-by-book would take half a minute.
+    """
+    laid_out = [_kepub_rows(**book) for book in books]
+    with _database(db_path) as (connection, content):
+        _insert(connection, content, [rows.book for rows in laid_out])
+        _insert(connection, content, [row for rows in laid_out for row in rows.spine])
+        _insert(connection, content, [row for rows in laid_out for row in rows.toc])
+        shortcovers = declare_present(connection, "volume_shortcovers")
+        shortcover_rows = [
+            {"volumeId": rows.book["ContentID"], "shortcoverId": chapter_id, "VolumeIndex": index}
+            for rows in laid_out
+            for index, chapter_id in enumerate(rows.chapter_ids)
+        ]
+        if shortcover_rows:
+            connection.execute(insert(shortcovers), shortcover_rows)
+    return [rows.chapter_ids for rows in laid_out]
+
+
+class _KepubRows(NamedTuple):
+    """The rows one kepub adds: its book row, spine rows, TOC rows (maybe none) and chapter ids."""
+
+    book: dict[str, Any]
+    spine: list[dict[str, Any]]
+    toc: list[dict[str, Any]]
+    chapter_ids: list[str]
+
+
+def _kepub_rows(
+    *,
+    content_id: str,
+    title: str,
+    chapters: Sequence[tuple[str, int]],
+    author: str | None = None,
+    opf_dir: str = "OEBPS",
+    sideloaded: bool | None = None,
+    user_id: str | None = None,
+    entitlement_id: str | None = None,
+    read_status: int = 0,
+    percent_read: int = 0,
+    date_last_read: datetime | str | None = None,
+    bookmark: str | None = None,
+    series: str | None = None,
+    series_number: str | None = None,
+    file_size: int | None = None,
+    chapter_percent_read: Mapping[str, int] | None = None,
+    table_of_contents: bool = True,
+) -> _KepubRows:
+    """The rows ``add_kepub_book`` inserts for one kepub, built without touching the database."""
+    is_sideloaded = _check_sideloaded(content_id, sideloaded)
+    hrefs = [_href(zip_path, opf_dir) for zip_path, _ in chapters]
+    extents = _percent_extents([size for _, size in chapters], truncate=is_sideloaded)
+    chapter_ids = [chapter_content_id(content_id, opf_dir, href) for href in hrefs]
+    owner = SIDELOADED_KEPUB_USER if is_sideloaded else (user_id or DEMO_ACCOUNT)
+    book = _book_row(
+        content_id,
+        KEPUB_MIME,
+        title=title,
+        author=author,
+        user_id=owner,
+        entitlement_id=None if is_sideloaded else entitlement_id,
+        reading=(read_status, percent_read, date_last_read, bookmark),
+        series=(series, series_number),
+        file_size=file_size if file_size is not None else sum(size for _, size in chapters),
+        shortcovers=len(chapters),
+    )
+    chapter_owner = "" if is_sideloaded else owner
+    percents = chapter_percent_read or {}
+    spine = [
+        _child_row(chapter_id, content_id, title, CHAPTER_MIME, "9", chapter_owner, index)
+        | {"Title": href, "___FileOffset": offset, "___FileSize": size}
+        | {"___PercentRead": percents.get(path, 0)}
+        for index, (chapter_id, href, (offset, size), (path, _)) in enumerate(
+            zip(chapter_ids, hrefs, extents, chapters, strict=True)
+        )
+    ]
+    toc = [
+        _child_row(f"{chapter_id}-1", content_id, title, KEPUB_MIME, "899", chapter_owner, index)
+        | {"Title": PurePosixPath(href).stem, "Depth": 1, "ChapterIDBookmarked": chapter_id}
+        for index, (chapter_id, href) in enumerate(zip(chapter_ids, hrefs, strict=True))
+    ]
+    return _KepubRows(book, spine, toc if table_of_contents else [], chapter_ids)

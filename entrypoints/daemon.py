@@ -1,0 +1,306 @@
+"""``kksync daemon``: watch Nickel's database and KOReader's files, sync what changed, serve the RPC.
+
+Same code on the Kobo itself and on a computer with the Kobo mounted; only the paths differ.
+Threads: the main thread waits for SIGTERM/SIGINT; the socket server gives each client its own
+thread; watchdog's observer feeds a debouncer whose thread asks the single service worker which
+books changed and syncs them. On a stop signal the book in progress is finished, then the
+socket, ``daemon.json`` and the pid file are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from watchdog.observers import Observer
+
+from application.reports import BookReport
+from application.service import NobodyToAsk, SyncService
+from entrypoints.rpc import build_dispatcher
+from entrypoints.rpc_methods import kksync_version
+from entrypoints.rpc_socket import RpcSocketServer
+from entrypoints.runtime_dir import (
+    DaemonRefused,
+    DeviceLock,
+    already_running,
+    check_socket_path,
+    default_socket,
+    device_key,
+    live_daemon,
+    remove_daemon_file,
+    remove_stale_socket,
+    runtime_dir,
+    write_daemon_file,
+)
+from entrypoints.service_host import ServiceHost
+from entrypoints.service_worker import ServiceWorker, WorkerBusy, WorkerStopped
+from entrypoints.watcher import (
+    ChangeDetector,
+    ChangeHandler,
+    Debouncer,
+    WatchedPaths,
+    book_folders,
+    watch_roots,
+)
+
+log = logging.getLogger(__name__)
+
+QUIET_SECONDS = 0.5
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class Stopping(Exception):
+    """Raised between two books of a run once the daemon was asked to stop."""
+
+
+class Daemon:
+    """One daemon for one Kobo: lock, socket, daemon.json, watcher and the sync loop."""
+
+    def __init__(
+        self,
+        root: Path,
+        koreader_dir: Path | None,
+        *,
+        socket_path: Path | None = None,
+        pid_file: Path | None = None,
+        quiet: float = QUIET_SECONDS,
+    ) -> None:
+        self.root = root
+        self.koreader_dir = koreader_dir
+        self.requested_socket = socket_path
+        self.pid_file = pid_file
+        self.quiet = quiet
+        self.stopping = threading.Event()
+        self.detector = ChangeDetector()
+        self._lock: DeviceLock | None = None
+        self._worker: ServiceWorker | None = None
+        self._server: RpcSocketServer | None = None
+        self._observer: Any = None  # watchdog's Observer (untyped)
+        self._debouncer: Debouncer | None = None
+        self._threads: list[threading.Thread] = []
+        self._watched: list[Path] = []
+        self._wrote_daemon_file = False
+        self._closed = False
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Claim the device, open the socket, announce it, then start watching and syncing."""
+        try:
+            self._claim()
+            self._serve()
+            self._announce()
+            self._watch()
+        except BaseException:
+            self.close()
+            raise
+
+    def _claim(self) -> None:
+        self._lock = DeviceLock(runtime_dir() / f"{device_key(self.root)}.lock")
+        self._lock.acquire(self.root)
+        if live_daemon(self.root) is not None:  # e.g. one started with another XDG_RUNTIME_DIR
+            raise DaemonRefused(already_running(self.root))
+        self.socket_path = self.requested_socket or default_socket(self.root)
+        check_socket_path(self.socket_path)
+        remove_stale_socket(self.socket_path)
+
+    def _serve(self) -> None:
+        self._worker = ServiceWorker()
+        self.host = ServiceHost(self.root, self.koreader_dir, self._worker)
+        dispatcher, self.methods = build_dispatcher(self.host)
+        self._server = RpcSocketServer(self.socket_path, dispatcher)
+        self._start_thread("kksync-rpc", self._server.serve_forever)
+        log.info("serving the plugin RPC on %s", self.socket_path)
+
+    def _announce(self) -> None:
+        document = {
+            "socket": str(self.socket_path),
+            "pid": os.getpid(),
+            "device": str(self.root),
+            "version": kksync_version(),
+        }
+        write_daemon_file(self.root, document)
+        self._wrote_daemon_file = True
+        if self.pid_file is not None:
+            self.pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
+
+    def _watch(self) -> None:
+        self.paths = WatchedPaths(self.root, self.host.koreader_dir)
+        self._debouncer = Debouncer(self._on_batch, quiet=self.quiet)
+        self._observer = Observer()
+        self._observer.daemon = True
+        self._add_watches(watch_roots(self.root, self.host.koreader_dir, ()))
+        self._observer.start()
+        self._start_thread("kksync-sync", self._sync_loop)
+
+    def _start_thread(self, name: str, target: object) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
+        thread.start()
+        self._threads.append(thread)
+
+    def _add_watches(self, roots: Iterable[Path]) -> None:
+        assert self._observer is not None and self._debouncer is not None
+        handler = ChangeHandler(self.paths, self._debouncer)
+        for folder in roots:
+            if any(folder == seen or seen in folder.parents for seen in self._watched):
+                continue
+            try:
+                self._observer.schedule(handler, str(folder), recursive=True)
+            except OSError as error:
+                log.warning("cannot watch %s: %s", folder, error)
+                continue
+            self._watched.append(folder)
+            log.info("watching %s", folder)
+
+    # -- syncing ----------------------------------------------------------------------------
+
+    def _sync_loop(self) -> None:
+        """Catch up with what changed while no daemon ran, then sync each batch of changes."""
+        assert self._debouncer is not None
+        try:
+            self._catch_up()
+        except (Stopping, WorkerStopped):
+            return
+        except Exception:
+            log.exception("the first sync failed; watching for changes anyway")
+        self._debouncer.run()
+
+    def _catch_up(self) -> None:
+        def first_run(service: SyncService) -> list[Path]:
+            books = service.library()
+            self.methods.remember_paths(books)
+            if self._auto_sync():
+                self._log_run(service.sync_all(NobodyToAsk(), on_book=self._unless_stopping).books)
+            self.detector.snapshot(service)
+            return sorted(book_folders(books))
+
+        folders = self.host.run(first_run, timeout=None)
+        self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
+
+    def _on_batch(self, paths: set[str]) -> None:
+        if self.stopping.is_set():
+            return
+        log.debug("%d changed file(s): %s", len(paths), ", ".join(sorted(paths)[:5]))
+        try:
+            self.host.run(self._sync_changes)
+        except WorkerBusy:
+            log.info("the service stayed busy; looking at these changes again shortly")
+            if self._debouncer is not None:
+                for path in paths:
+                    self._debouncer.add(path)
+        except (Stopping, WorkerStopped):
+            return
+
+    def _sync_changes(self, service: SyncService) -> None:
+        """On the worker: which books moved, sync those that are not open, remember the result."""
+        changed = self.detector.changed(service)
+        if not changed:
+            return
+        closed = [book_id for book_id in changed if book_id not in service.open_books]
+        left_open = sorted(set(changed) - set(closed))
+        if left_open:
+            log.info("open in KOReader, left alone: %s", ", ".join(left_open))
+        if closed and self._auto_sync():
+            report = service.sync_all(NobodyToAsk(), closed, on_book=self._unless_stopping)
+            self._log_run(report.books)
+        self.detector.snapshot(service, closed)
+
+    def _auto_sync(self) -> bool:
+        settings = self.host.settings
+        return settings.sync_reading_state and settings.enable_auto_sync
+
+    def _unless_stopping(self, report: BookReport) -> None:
+        if self.stopping.is_set():
+            raise Stopping("stop requested")
+
+    @staticmethod
+    def _log_run(reports: Iterable[BookReport]) -> None:
+        for report in reports:
+            if report.error:
+                log.warning("%s: %s", report.title, report.error)
+            elif report.written:
+                log.info("%s: %s", report.title, report.decision.transfer.value)
+            elif report.question is not None:
+                log.info("%s: waiting for an answer (%s)", report.title, report.question.direction.value)
+
+    # -- stop -------------------------------------------------------------------------------
+
+    def wait(self) -> None:
+        """Block the calling (main) thread until a stop is requested."""
+        while not self.stopping.wait(1.0):
+            pass
+
+    def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        if signum is not None:
+            log.info("received %s; finishing the book in progress", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def close(self) -> None:
+        """Stop watching, let the running sync finish its book, then remove every trace (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stopping.set()
+        if self._observer is not None:
+            self._observer.stop()
+        if self._debouncer is not None:
+            self._debouncer.close()
+        if self._server is not None:
+            self._server.close()
+        if self._worker is not None:
+            self._worker.stop()
+        for thread in self._threads:
+            thread.join(timeout=5.0)
+        if self._wrote_daemon_file:
+            remove_daemon_file(self.root)
+        if self.pid_file is not None and self._wrote_daemon_file:
+            self.pid_file.unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.release()
+        log.info("kksync daemon stopped")
+
+
+def configure_logging(log_file: Path | None) -> None:
+    """Foreground logs go to stderr; ``--log-file`` sends them to a file. Level: ``KKSYNC_LOG``."""
+    handler: logging.Handler
+    handler = (
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("KKSYNC_LOG", "INFO").upper())
+    logging.getLogger("watchdog").setLevel(max(root.level, logging.INFO))  # one line per inotify event
+
+
+def run_daemon(
+    root: Path,
+    koreader_dir: Path | None,
+    *,
+    socket: Path | None,
+    log_file: Path | None,
+    pid_file: Path | None,
+) -> int:
+    """Run until SIGTERM/SIGINT; 0 after a clean stop. A refused start raises ``DaemonRefused``."""
+    configure_logging(log_file)
+    daemon = Daemon(root, koreader_dir, socket_path=socket, pid_file=pid_file)
+    previous = {sig: signal.signal(sig, daemon.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        daemon.start()
+        log.info("kksync daemon %s watching %s (pid %d)", kksync_version(), root, os.getpid())
+        daemon.wait()
+    finally:
+        daemon.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+__all__ = ["Daemon", "DaemonRefused", "run_daemon"]

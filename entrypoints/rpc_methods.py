@@ -1,0 +1,235 @@
+"""The plugin RPC's methods (docs/rpc.md): validate params, call the service, present the result.
+
+Every call that touches the service goes through the host's single worker thread; the JSON
+shapes are the CLI's (``entrypoints.presenters``), so ``sync.plan`` and ``kksync sync --json``
+can never disagree. Nothing here knows about sockets or framing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from adapters.config_file import config_path, write_setting
+from application.errors import ConfigurationError
+from application.records import KoboBook
+from application.reports import BookReport, RunReport
+from application.service import NobodyToAsk, SyncService
+from application.settings import Settings
+from adapters.kobo.covers import cover_path
+from entrypoints.presenters import book_report_json, library_book_json, question_json, run_report_json
+from entrypoints.rpc_protocol import INVALID_PARAMS, RpcError
+from entrypoints.service_host import ServiceHost
+
+log = logging.getLogger(__name__)
+
+Params = dict[str, Any]
+Handler = Callable[[Params], Any]
+
+VIRTUAL_PREFIX = "KOBO_VIRTUAL://"
+"""The kobo.koplugin's virtual paths: ``KOBO_VIRTUAL://<ContentID>/<Author> - <Title>.epub``."""
+
+
+def kksync_version() -> str:
+    try:
+        return metadata.version("kksync")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class RpcMethods:
+    """Method name -> handler, over one ``ServiceHost``."""
+
+    def __init__(self, host: ServiceHost) -> None:
+        self.host = host
+        self.version = kksync_version()
+        self._open_lock = threading.Lock()
+        self._ids_by_path: dict[str, str] = {}
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "status": self.status,
+            "library.list": self.library_list,
+            "sync.plan": self.sync_plan,
+            "sync.run": self.sync_run,
+            "sync.answer": self.sync_answer,
+            "reader.opened": self.reader_opened,
+            "reader.closed": self.reader_closed,
+            "settings.get": self.settings_get,
+            "settings.set": self.settings_set,
+        }
+
+    # -- server state ------------------------------------------------------------------------
+
+    def status(self, params: Params) -> Params:
+        """Answered without the worker, so a running sync never makes the daemon look dead."""
+        _only(params, "status", set())
+        return {
+            "version": self.version,
+            "device": str(self.host.root),
+            "koreader_dir": str(self.host.koreader_dir),
+            "settings": self.host.settings.as_plain(),
+            "open_books": self.open_books(),
+        }
+
+    def open_books(self) -> list[str]:
+        with self._open_lock:
+            return sorted(self.host.service.open_books)
+
+    def library_list(self, params: Params) -> Params:
+        _only(params, "library.list", set())
+
+        def listing(service: SyncService) -> Params:
+            books = service.library()
+            self.remember_paths(books)
+            by_id = {report.book_id: report for report in service.plan().books}
+            layout = self.host.container.layout()
+            rows = []
+            for book in books:
+                report = by_id.get(book.book_id)
+                kobo, koreader = (report.kobo, report.koreader) if report else (None, None)
+                row = library_book_json(book, kobo, koreader)
+                if koreader is None:  # no sidecar: docs/rpc.md promises null, not an empty side
+                    row["koreader"] = None
+                row["cover"] = cover_path(layout, book)
+                rows.append(row)
+            return {"books": rows}
+
+        return self.host.run(listing)
+
+    # -- syncing -----------------------------------------------------------------------------
+
+    def sync_plan(self, params: Params) -> Params:
+        books = _book_ids(params, "sync.plan")
+        return run_report_json(self.host.run(lambda service: service.plan(books)))
+
+    def sync_run(self, params: Params) -> Params:
+        books = _book_ids(params, "sync.run")
+        report = self.host.run(lambda service: service.sync_all(NobodyToAsk(), books))
+        return _with_questions(report)
+
+    def sync_answer(self, params: Params) -> Params:
+        _only(params, "sync.answer", {"token", "accept"})
+        token = params.get("token")
+        accept = params.get("accept")
+        if not isinstance(token, str) or not token:
+            raise RpcError(INVALID_PARAMS, "sync.answer: token must be the question's token (a string)")
+        if not isinstance(accept, bool):
+            raise RpcError(INVALID_PARAMS, "sync.answer: accept must be true or false")
+        report = self.host.run(lambda service: service.answer(token, accept))
+        return {"book": book_report_json(report)}
+
+    # -- KOReader's open book ----------------------------------------------------------------
+
+    def reader_opened(self, params: Params) -> Params:
+        """Mark the book open at once: a sync already running checks the set before each write."""
+        path = _path(params, "reader.opened")
+        book_id = self._book_id_for(path)
+        if book_id is not None:
+            with self._open_lock:
+                self.host.service.open_books.add(book_id)
+            log.info("%s is open in KOReader: left alone until it is closed", book_id)
+        return {"book_id": book_id, "open_books": self.open_books()}
+
+    def reader_closed(self, params: Params) -> Params:
+        """Forget the open book, then sync it when the settings ask for automatic syncs."""
+        path = _path(params, "reader.closed")
+        book_id = self._book_id_for(path)
+        if book_id is None:
+            return {"book": None, "questions": []}
+        with self._open_lock:
+            self.host.service.open_books.discard(book_id)
+        settings = self.host.settings
+        if not (settings.sync_reading_state and settings.enable_auto_sync):
+            return {"book": None, "questions": []}
+        report = self.host.run(lambda service: service.sync_book(book_id, NobodyToAsk()))
+        return {"book": book_report_json(report), "questions": _questions_of(report)}
+
+    def _book_id_for(self, path: str) -> str | None:
+        if path.startswith(VIRTUAL_PREFIX):
+            return path[len(VIRTUAL_PREFIX) :].split("/", 1)[0] or None
+        device_path = self._device_path(path)
+        known = self._ids_by_path.get(device_path)
+        if known is not None:
+            return known
+
+        def lookup(service: SyncService) -> str | None:
+            self.remember_paths(service.library())
+            return self._ids_by_path.get(device_path)
+
+        return self.host.run(lookup)
+
+    def _device_path(self, path: str) -> str:
+        """Paths as KOReader on the device sees them; a host path under the mounted Kobo is mapped."""
+        layout = self.host.container.layout()
+        mapped = layout.to_device(Path(path)) if path.startswith(str(self.host.root)) else None
+        return mapped or path
+
+    def remember_paths(self, books: list[KoboBook]) -> None:
+        """Index on-device paths to book ids, so ``reader.opened`` rarely needs the worker."""
+        self._ids_by_path = {book.device_path: book.book_id for book in books}
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def settings_get(self, params: Params) -> Params:
+        _only(params, "settings.get", set())
+        return {"settings": self.host.settings.as_plain(), "file": str(config_path(self.host.root))}
+
+    def settings_set(self, params: Params) -> Params:
+        """Validate every value first, so a bad one leaves config.toml untouched."""
+        if not params:
+            raise RpcError(INVALID_PARAMS, "settings.set: give at least one setting, e.g. {key: value}")
+        origin = f"settings.set ({config_path(self.host.root)})"
+        try:
+            Settings().merged(params, origin)
+        except ConfigurationError as error:
+            raise RpcError(INVALID_PARAMS, str(error)) from None
+
+        def store(_service: SyncService) -> Settings:
+            for key, value in params.items():
+                write_setting(self.host.root, key, value)
+            settings = self.host.load_settings()
+            self.host.apply_settings(settings)
+            return settings
+
+        settings = self.host.run(store)
+        return {"settings": settings.as_plain(), "file": str(config_path(self.host.root))}
+
+
+def _only(params: Params, method: str, allowed: set[str]) -> None:
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise RpcError(INVALID_PARAMS, f"{method}: unknown parameter {unknown[0]!r} (parameters: {known})")
+
+
+def _book_ids(params: Params, method: str) -> list[str] | None:
+    _only(params, method, {"books"})
+    books = params.get("books")
+    if books is None:
+        return None
+    if not isinstance(books, list) or not all(isinstance(b, str) and b for b in books):
+        raise RpcError(INVALID_PARAMS, f"{method}: books must be a list of book ids (strings)")
+    return books
+
+
+def _path(params: Params, method: str) -> str:
+    _only(params, method, {"path"})
+    path = params.get("path")
+    if not isinstance(path, str) or not path or "\x00" in path:
+        raise RpcError(INVALID_PARAMS, f"{method}: path must be the book file's path (a string)")
+    return path
+
+
+def _questions_of(report: BookReport) -> list[Params]:
+    return [question_json(report.question)] if report.question and not report.written else []
+
+
+def _with_questions(report: RunReport) -> Params:
+    document = run_report_json(report)
+    document["questions"] = [question_json(question) for question in report.questions]
+    return document

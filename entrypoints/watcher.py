@@ -1,0 +1,211 @@
+"""What the daemon watches, how it waits for quiet, and how it tells which books changed.
+
+Nickel writes its database many times while a book is open and KOReader saves a sidecar by
+writing a temporary file and renaming it, so file events come in bursts. The watchdog thread only
+records relevant paths; a ``Debouncer`` hands them over once nothing happened for ``quiet``
+seconds (or after ``longest`` seconds of non-stop writing). ``ChangeDetector`` then compares each
+book's Nickel row and the files its sidecar may live in with the last snapshot, so only books
+whose state really moved get synced, and the events of kksync's own writes find nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+from application.records import KoboBook
+from application.service import SyncService
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "KoboReader.sqlite"
+SIDECAR_FOLDER_SUFFIX = ".sdr"
+KOREADER_SIDECAR_FOLDERS = ("docsettings", "hashdocsettings")
+HISTORY_NAME = "history.lua"
+WRITE_EVENTS = {"created", "modified", "moved", "deleted"}
+"""Not opens or closes: kksync's own reads of the database close it "for writing" (it is opened
+read-write), which would wake the daemon after each of its own looks, for ever."""
+
+SidecarFingerprint = tuple[tuple[str, int, int], ...]
+
+
+class WatchedPaths:
+    """Decides whether a changed path can carry a book's state (database, sidecar, history)."""
+
+    def __init__(self, root: Path, koreader_dir: Path) -> None:
+        self.database_folder = _absolute(root / ".kobo")
+        self.koreader_dir = _absolute(koreader_dir)
+
+    def relevant(self, path: str) -> bool:
+        candidate = Path(path)
+        if candidate.name.startswith(DATABASE_NAME):
+            return candidate.parent == self.database_folder
+        if any(part.endswith(SIDECAR_FOLDER_SUFFIX) for part in candidate.parts):
+            return True
+        if candidate == self.koreader_dir / HISTORY_NAME:
+            return True
+        return any(
+            (self.koreader_dir / folder) in candidate.parents or candidate == self.koreader_dir / folder
+            for folder in KOREADER_SIDECAR_FOLDERS
+        )
+
+
+class PathSink(Protocol):
+    def add(self, path: str) -> None: ...
+
+
+class ChangeHandler(FileSystemEventHandler):  # type: ignore[misc]
+    """watchdog callback: forward the written paths that matter, drop everything else."""
+
+    def __init__(self, paths: WatchedPaths, sink: PathSink) -> None:
+        super().__init__()
+        self.paths = paths
+        self.sink = sink
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in WRITE_EVENTS:
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            path = os.fsdecode(raw) if raw else ""
+            if path and self.paths.relevant(path):
+                self.sink.add(path)
+
+
+class Debouncer:
+    """Collects paths and releases them as one batch after a quiet spell."""
+
+    def __init__(
+        self,
+        on_batch: Callable[[set[str]], None],
+        quiet: float = 0.5,
+        longest: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.on_batch = on_batch
+        self.quiet = quiet
+        self.longest = longest
+        self.clock = clock
+        self._pending: set[str] = set()
+        self._first = 0.0
+        self._last = 0.0
+        self._closed = False
+        self._condition = threading.Condition()
+
+    def add(self, path: str) -> None:
+        with self._condition:
+            now = self.clock()
+            if not self._pending:
+                self._first = now
+            self._pending.add(path)
+            self._last = now
+            self._condition.notify()
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify()
+
+    def run(self) -> None:
+        """Hand batches to ``on_batch`` until closed (run on its own thread)."""
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            try:
+                self.on_batch(batch)
+            except Exception:  # a failed batch must not stop the watching
+                log.exception("handling %d changed file(s) failed", len(batch))
+
+    def _next_batch(self) -> set[str] | None:
+        with self._condition:
+            while not self._closed:
+                if self._pending:
+                    now = self.clock()
+                    due = min(self._last + self.quiet, self._first + self.longest)
+                    if now >= due:
+                        batch, self._pending = self._pending, set()
+                        return batch
+                    self._condition.wait(due - now)
+                else:
+                    self._condition.wait()
+            return None
+
+
+class ChangeDetector:
+    """The last seen state of every book, on both sides, to tell which books changed since.
+
+    Nickel's side is the book's row as the library adapter reads it; KOReader's side is the
+    size and mtime of every file its sidecar may be read from (no Lua is parsed to compare).
+    Call only on the service worker thread.
+    """
+
+    def __init__(self) -> None:
+        self.kobo: dict[str, KoboBook] = {}
+        self.sidecars: dict[str, SidecarFingerprint] = {}
+
+    def snapshot(self, service: SyncService, book_ids: Iterable[str] | None = None) -> None:
+        """Record the current state of these books (default: all)."""
+        wanted = None if book_ids is None else set(book_ids)
+        for book in service.library():
+            if wanted is None or book.book_id in wanted:
+                self.kobo[book.book_id] = book
+                self.sidecars[book.book_id] = sidecar_fingerprint(service.koreader, book.file_path)
+
+    def changed(self, service: SyncService) -> list[str]:
+        """Books whose row or sidecar files differ from the snapshot (new books included)."""
+        changed = []
+        for book in service.library():
+            sidecar = sidecar_fingerprint(service.koreader, book.file_path)
+            if self.kobo.get(book.book_id) != book or self.sidecars.get(book.book_id) != sidecar:
+                changed.append(book.book_id)
+        return changed
+
+
+def book_folders(books: Iterable[KoboBook]) -> set[Path]:
+    """The folders of books that exist, where doc-mode sidecars appear beside them."""
+    return {book.file_path.parent for book in books if book.file_path.parent.is_dir()}
+
+
+def sidecar_fingerprint(koreader: Any, document: Path) -> SidecarFingerprint:
+    """(path, size, mtime) of each existing file KOReader may read this book's state from.
+
+    Uses the adapter's ``sidecar_candidates`` when it has one; any other ``KOReaderLibrary``
+    falls back to the sidecar it reports, which still notices a changed or new sidecar.
+    """
+    candidates = getattr(koreader, "sidecar_candidates", None)
+    if callable(candidates):
+        paths = list(candidates(document))
+    else:
+        found = koreader.read(document).sidecar
+        paths = [found] if found is not None else []
+    fingerprint = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        fingerprint.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(sorted(fingerprint))
+
+
+def watch_roots(root: Path, koreader_dir: Path, book_folders: Iterable[Path]) -> list[Path]:
+    """The fewest existing folders to watch recursively: Nickel's, KOReader's, the books' own."""
+    folders = {_absolute(root / ".kobo"), _absolute(koreader_dir)}
+    folders.update(_absolute(folder) for folder in book_folders)
+    existing = sorted(folder for folder in folders if folder.is_dir())
+    roots: list[Path] = []
+    for folder in existing:  # sorted, so a parent comes before its children
+        if not any(parent == folder or parent in folder.parents for parent in roots):
+            roots.append(folder)
+    return roots
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))

@@ -1,0 +1,97 @@
+"""The daemon notices changes on either side and syncs them within two seconds."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.device import DeviceLayout
+from adapters.koreader.library import SidecarLibrary
+from application.records import KOReaderWrite
+from tests.e2e.rpc.conftest import RunningDaemon, wait_for
+
+PRIDE = "0RDTATJQNHSQ0"
+PRIDE_PATH = f"/mnt/onboard/.kobo/kepub/{PRIDE}"
+TIME_MACHINE = "0V8Q3M5K7T2XZ"
+SYNC_SECONDS = 2.0
+
+
+def nickel_reads_on(device: Path, book_id: str, chapter: str, percent: int) -> None:
+    """An UPDATE of the book row through sqlite3, as Nickel makes it when a reader turns pages."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with closing(sqlite3.connect(device / ".kobo" / "KoboReader.sqlite")) as db, db:
+        db.execute(
+            "UPDATE content SET ___PercentRead = ?, DateLastRead = ?, ChapterIDBookmarked = ? "
+            "WHERE ContentID = ? AND ContentType = 6",
+            (percent, now, f"{chapter}#kobo.1.1", book_id),
+        )
+
+
+def kobo_percent(device: Path, book_id: str) -> int:
+    with closing(sqlite3.connect(device / ".kobo" / "KoboReader.sqlite")) as db:
+        row = db.execute(
+            "SELECT ___PercentRead FROM content WHERE ContentID = ? AND ContentType = 6", (book_id,)
+        ).fetchone()
+    return int(row[0] or 0)
+
+
+def koreader_chapter(daemon: RunningDaemon, book_id: str) -> str | None:
+    [book] = daemon.result("sync.plan", {"books": [book_id]})["books"]
+    return book["koreader"]["chapter"]
+
+
+def test_a_nickel_side_change_is_pulled_into_koreader(daemon: RunningDaemon) -> None:
+    assert koreader_chapter(daemon, PRIDE) == "OEBPS/Text/chapter02.xhtml"
+    begun = time.monotonic()
+    nickel_reads_on(daemon.device, PRIDE, "OEBPS/Text/chapter03.xhtml", 90)
+    wait_for(
+        lambda: koreader_chapter(daemon, PRIDE) == "OEBPS/Text/chapter03.xhtml", SYNC_SECONDS, "the pull"
+    )
+    assert time.monotonic() - begun < SYNC_SECONDS
+    [book] = daemon.result("sync.plan", {"books": [PRIDE]})["books"]
+    assert book["reason"] == "IN_SYNC"
+
+
+def test_a_new_sidecar_version_is_pushed_into_nickel(daemon: RunningDaemon) -> None:
+    layout = DeviceLayout(daemon.device)
+    assert kobo_percent(daemon.device, TIME_MACHINE) == 0
+    begun = time.monotonic()
+    SidecarLibrary(layout).write(
+        layout.book_host_path(TIME_MACHINE),
+        KOReaderWrite(
+            percent=0.6,
+            status="reading",
+            modified=datetime.now(UTC).date().isoformat(),
+            last_xpointer="/body/DocFragment[3]/body",
+        ),
+    )
+    wait_for(lambda: kobo_percent(daemon.device, TIME_MACHINE) > 0, SYNC_SECONDS, "the push")
+    assert time.monotonic() - begun < SYNC_SECONDS
+
+
+def test_a_book_open_in_koreader_is_left_alone_until_it_is_closed(daemon: RunningDaemon) -> None:
+    daemon.result("reader.opened", {"path": PRIDE_PATH})
+    nickel_reads_on(daemon.device, PRIDE, "OEBPS/Text/chapter03.xhtml", 90)
+    wait_for(lambda: "open in KOReader" in daemon.log.read_text(), 5, "the daemon to see the change")
+    time.sleep(0.5)
+    assert koreader_chapter(daemon, PRIDE) == "OEBPS/Text/chapter02.xhtml"
+    [planned] = daemon.result("sync.plan", {"books": [PRIDE]})["books"]
+    assert "open in KOReader: left alone until it is closed" in planned["notes"]
+    closed = daemon.result("reader.closed", {"path": PRIDE_PATH})
+    assert closed["book"]["written"] is True
+    assert closed["book"]["decision"] == "PULL"
+    assert koreader_chapter(daemon, PRIDE) == "OEBPS/Text/chapter03.xhtml"
+
+
+def test_the_daemons_own_writes_do_not_start_more_syncs(daemon: RunningDaemon) -> None:
+    nickel_reads_on(daemon.device, PRIDE, "OEBPS/Text/chapter03.xhtml", 90)
+    wait_for(
+        lambda: koreader_chapter(daemon, PRIDE) == "OEBPS/Text/chapter03.xhtml", SYNC_SECONDS, "the pull"
+    )
+    time.sleep(1.5)  # the events of that write have been debounced and looked at by now
+    syncs = daemon.log.read_text().count("Pride and Prejudice: PULL")
+    time.sleep(1.0)
+    assert daemon.log.read_text().count("Pride and Prejudice: PULL") == syncs == 2  # first sync + this one
