@@ -76,7 +76,7 @@ def resolve_device(device: Path | None) -> Path:
         raise Fail(f"no mounted Kobo found (looked at {places}); plug it in or pass --device DIR")
     if len(found) > 1:
         raise Fail(f"several Kobos are mounted ({', '.join(map(str, found))}); choose one with --device DIR")
-    err.print(f"Using the Kobo mounted at {found[0]}", highlight=False)
+    print_line(err, f"Using the Kobo mounted at {found[0]}")
     return found[0]
 
 
@@ -84,6 +84,12 @@ def open_container(device: Path | None, koreader_dir: Path | None) -> Container:
     root = resolve_device(device)
     settings = load_settings(root, {"koreader_dir": str(koreader_dir) if koreader_dir else None})
     return build_container(root, settings)
+
+
+def print_line(console: Console, text: str) -> None:
+    """Plain text as one line, verbatim: never wrapped at the console width (paths and messages
+    are read by scripts and logs), and brackets in paths are not taken for Rich markup."""
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def emit_json(document: Any) -> None:
@@ -107,8 +113,13 @@ class TerminalPrompter:
     """Asks PROMPT questions on the terminal."""
 
     def confirm(self, question: Question) -> bool | None:
+        """The answer; None when stdin is closed, so the book is skipped and reported, not failed."""
         err.print()
-        return Confirm.ask(question.text, console=err, default=False)
+        try:
+            return Confirm.ask(question.text, console=err, default=False)
+        except EOFError:
+            err.print()
+            return None
 
 
 @app.command()
@@ -208,9 +219,9 @@ def config_show(device: DeviceOption = None, json_: JsonOption = False) -> None:
     if json_:
         emit_json({"file": str(config_path(root)), "settings": settings.as_plain()})
         return
-    out.print(f"# {config_path(root)}", highlight=False)
+    print_line(out, f"# {config_path(root)}")
     for key, value in settings.as_plain().items():
-        out.print(f"{key} = {json.dumps(value)}", highlight=False)
+        print_line(out, f"{key} = {json.dumps(value)}")
 
 
 @config_app.command("set")
@@ -218,7 +229,7 @@ def config_set(key: str, value: str, device: DeviceOption = None) -> None:
     """Store one setting in <device>/.adds/kksync/config.toml."""
     root = resolve_device(device)
     settings = write_setting(root, key, value)
-    out.print(f"{key} = {json.dumps(settings.as_plain()[key])}  ({config_path(root)})", highlight=False)
+    print_line(out, f"{key} = {json.dumps(settings.as_plain()[key])}  ({config_path(root)})")
 
 
 @app.command()
@@ -226,7 +237,7 @@ def backup(device: DeviceOption = None) -> None:
     """Back up KoboReader.sqlite to <device>/.adds/kksync/backups/ (verified, newest 10 kept)."""
     container = open_container(device, None)
     path = container.kobo_library().backup()
-    out.print(f"Backed up to {path}", highlight=False)
+    print_line(out, f"Backed up to {path}")
 
 
 @app.command()
@@ -277,12 +288,16 @@ def main() -> None:
         error.show()
         sys.exit(EXIT_USAGE)
     except (Fail, ConfigurationError, DeviceError) as error:
-        err.print(f"kksync: {error}", highlight=False)
+        print_line(err, f"kksync: {error}")
         sys.exit(EXIT_USAGE)
     except KksyncError as error:
-        err.print(f"kksync: {error}", highlight=False)
+        print_line(err, f"kksync: {error}")
         sys.exit(EXIT_USAGE)
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
 __all__ = ["Settings", "app", "main"]
+
+
+if __name__ == "__main__":
+    main()

@@ -33,10 +33,6 @@ SETTING_KEYS = {
     "sync_to_kobo_older",
 }
 
-pytestmark = pytest.mark.skipif(
-    not (REPO / "entrypoints" / "rpc.py").exists(), reason="entrypoints/rpc.py is not there yet"
-)
-
 
 class StdioRelay:
     """Accepts plugin connections on a Unix socket and forwards each line to one ``kksync rpc`` process."""
@@ -83,32 +79,11 @@ class StdioRelay:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-def server_answers(device_root: Path) -> bool:
-    """Whether ``kksync rpc`` answers a ``status`` request at all (it is being written in parallel)."""
-    request = b'{"jsonrpc":"2.0","id":1,"method":"status"}\n'
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "entrypoints.cli", "rpc", "--device", str(device_root)],
-            cwd=REPO,
-            input=request,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return False
-    return b'"id": 1' in done.stdout or b'"id":1' in done.stdout
-
-
 @pytest.fixture
 def real_server(harness: PluginHarness) -> Iterator[StdioRelay]:
     database = harness.device_root / ".kobo" / "KoboReader.sqlite"
     database.parent.mkdir(parents=True)
     shutil.copyfile(FIXTURE_DB, database)
-    if not server_answers(harness.device_root):
-        pytest.skip(
-            "`kksync rpc --device` does not answer a status request yet; these tests enable themselves"
-        )
     relay = StdioRelay(harness.device_root)
     yield relay
     relay.stop()
