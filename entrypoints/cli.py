@@ -131,7 +131,8 @@ def books(
     library = service.library()
     report = service.plan()
     by_id = {r.book_id: r for r in report.books}
-    rows = [library_book_json(b, by_id[b.book_id].kobo, by_id[b.book_id].koreader) for b in library]
+    ordered = sorted(library, key=lambda b: ((b.title or b.book_id).casefold(), b.book_id))
+    rows = [library_book_json(b, by_id[b.book_id].kobo, by_id[b.book_id].koreader) for b in ordered]
     if json_:
         emit_json({"books": rows})
     else:
