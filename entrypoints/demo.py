@@ -130,6 +130,7 @@ def run_demo(folder: Path, console: Console) -> None:
         f"Second sync: database, sidecars and ledger are byte-for-byte {unchanged} "
         f"({len(after)} files compared).",
         highlight=False,
+        soft_wrap=True,  # the verdict stays one line, whatever the terminal width
     )
 
 

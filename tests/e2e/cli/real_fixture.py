@@ -1,0 +1,87 @@
+"""A device made of the real firmware 4.38 ``KoboReader.sqlite`` and book files generated to match it.
+
+The fixture holds 34 books but no book files. For the two books Nickel has a bookmark in, an EPUB
+is generated whose spine is exactly that book's ContentType 9 rows (``<bookpart>!<opfdir>!<href>``,
+in ``VolumeIndex`` order), with enough paragraphs that the bookmarked koboSpan exists; the PDF row
+gets a PDF file. Every other book stays without a file, as on a Kobo whose downloads were removed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.device import DeviceLayout
+from adapters.epub.kepub_builder import BookSpec, ChapterSpec, build_epub
+from tests.support.nickel import real_fixture
+
+
+@dataclass(frozen=True)
+class Bookmarked:
+    """A fixture book with a Nickel bookmark: where it is and how many paragraphs reach the span."""
+
+    book_id: str
+    zip_path: str
+    span: str
+
+
+SEVEN_PRINCIPLES = Bookmarked(
+    "c00698f0-3836-4428-b0fc-48354822fa80", "OEBPS/Text/12_Chapter05.xhtml", "kobo.115.1"
+)
+ART_OF_WAR = Bookmarked(
+    "file:///mnt/onboard/Sun Tzu/Art of War, The - Sun Tzu.kepub.epub",
+    "epub/text/translators-intro-1.xhtml",
+    "kobo.275.1",
+)
+BOOKMARKED = (SEVEN_PRINCIPLES, ART_OF_WAR)
+PDF_ID = "file:///mnt/onboard/Unknown - Unknown.pdf"
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def build_real_fixture_device(folder: Path) -> DeviceLayout:
+    layout = DeviceLayout(folder)
+    layout.database.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(real_fixture(), layout.database)
+    for book in BOOKMARKED:
+        build_epub(book_spec(layout.database, book), layout.book_host_path(book.book_id), kepub=True)
+    pdf = layout.book_host_path(PDF_ID)
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    pdf.write_bytes(MINIMAL_PDF)
+    return layout
+
+
+def book_spec(db: Path, book: Bookmarked) -> BookSpec:
+    """An EPUB whose spine is the book's chapter rows; the bookmarked chapter is long enough."""
+    with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        title, author = connection.execute(
+            "SELECT Title, Attribution FROM content WHERE ContentID = ?", (book.book_id,)
+        ).fetchone()
+        rows = connection.execute(
+            "SELECT ContentID FROM content WHERE BookID = ? AND ContentType = 9 ORDER BY VolumeIndex",
+            (book.book_id,),
+        ).fetchall()
+    opf_dirs, chapters = set(), []
+    for (chapter_id,) in rows:
+        _, opf_dir, href = chapter_id.rsplit("!", 2)
+        opf_dirs.add(opf_dir)
+        zip_path = f"{opf_dir}/{href}" if opf_dir else href
+        paragraphs = _paragraphs_reaching(book.span) if zip_path == book.zip_path else _paragraphs(3)
+        chapters.append(ChapterSpec(href, title=href, paragraphs=paragraphs))
+    assert len(opf_dirs) == 1, f"{book.book_id}: chapter rows disagree on the OPF folder"
+    return BookSpec(title=title, author=author or "Unknown", chapters=chapters, opf_dir=opf_dirs.pop())
+
+
+def _paragraphs_reaching(span: str) -> list[str]:
+    """Paragraphs enough for ``kobo.X.Y`` to exist, with a good stretch of text after it."""
+    paragraph_number = int(span.split(".")[1])
+    return _paragraphs(paragraph_number + 20)
+
+
+def _paragraphs(count: int) -> list[str]:
+    return [
+        f"Paragraph {n} begins here and says something. It goes on a little longer. It ends."
+        for n in range(1, count + 1)
+    ]

@@ -1,0 +1,108 @@
+"""Exit codes and error messages: 0 done, 1 nothing was synced (usage, settings, device), 2 a book failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.cli.conftest import CopyDevice
+from tests.e2e.cli.devices import (
+    ALICE_ID,
+    ART_OF_WAR_ID,
+    MAIN_PULLS,
+    by_book,
+    content_rows,
+    file_hashes,
+    kksync,
+    sidecar_of,
+    sync_json,
+    write_config,
+)
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith("kksync: ")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_a_folder_that_is_not_a_kobo_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "a rather long folder name, so that a wrapped message would show" / "not a kobo"
+    folder.mkdir(parents=True)
+    result = kksync("sync", "--json", "--device", folder)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    message = _one_line_error(result.stderr)
+    assert str(folder) in message and "not a Kobo" in message
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        ({"sync_to_kobo_newest": "silent"}, ["sync_to_kobo_newest", "unknown setting", "sync_to_kobo_newer"]),
+        ({"sync_to_kobo_newer": "sometimes"}, ["sync_to_kobo_newer", "sometimes", "prompt, silent, never"]),
+        ({"enable_sync_to_kobo": "maybe"}, ["enable_sync_to_kobo", "maybe", "true, false"]),
+    ],
+    ids=["unknown setting", "bad action", "bad switch"],
+)
+def test_a_bad_config_toml_stops_before_anything_is_synced(
+    main_device: CopyDevice, config: dict[str, str], named: list[str]
+) -> None:
+    layout = main_device()
+    write_config(layout, config)
+    before = file_hashes(layout.root, include_backups=True)
+    result = kksync("sync", "--json", "--device", layout.root)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    message = _one_line_error(result.stderr)
+    assert str(layout.kksync_dir / "config.toml") in message
+    for word in named:
+        assert word in message
+    assert file_hashes(layout.root, include_backups=True) == before
+
+
+def test_a_bad_environment_variable_is_named(main_device: CopyDevice) -> None:
+    layout = main_device()
+    result = kksync(
+        "status", "--json", "--device", layout.root, env={"KKSYNC_SYNC_FROM_KOBO_OLDER": "always"}
+    )
+    assert result.returncode == 1
+    message = _one_line_error(result.stderr)
+    assert "sync_from_kobo_older" in message and "always" in message and "prompt, silent, never" in message
+
+
+def test_yes_and_interactive_together_are_refused(main_device: CopyDevice) -> None:
+    layout = main_device()
+    before = file_hashes(layout.root, include_backups=True)
+    result = kksync("sync", "--yes", "--interactive", "--device", layout.root)
+    assert result.returncode == 1
+    assert "--yes and --interactive" in _one_line_error(result.stderr)
+    assert file_hashes(layout.root, include_backups=True) == before
+
+
+def test_an_unknown_book_is_refused(main_device: CopyDevice) -> None:
+    layout = main_device()
+    result = kksync("sync", "--book", "no-such-book", "--device", layout.root)
+    assert result.returncode == 1
+    assert "no-such-book" in _one_line_error(result.stderr)
+
+
+def test_a_corrupt_sidecar_fails_its_book_only(main_device: CopyDevice) -> None:
+    layout = main_device()
+    sidecar = sidecar_of(layout, ALICE_ID)
+    assert sidecar is not None
+    sidecar.write_bytes(b'return { ["summary"] = \n')  # cut off mid-write
+    rows_before = content_rows(layout.database)
+    report = sync_json(layout.root, expect=2)
+    alice = by_book(report)[ALICE_ID]
+    assert alice["written"] is False
+    assert "\n" not in alice["error"]
+    assert ALICE_ID in alice["error"] and str(sidecar) in alice["error"]
+    assert report["summary"]["failed"] == 1
+    assert content_rows(layout.database)[ALICE_ID] == rows_before[ALICE_ID]
+    assert sidecar.read_bytes() == b'return { ["summary"] = \n'  # KOReader decides what to do with it
+    others = by_book(report)
+    assert all(others[book_id]["written"] for book_id in (*MAIN_PULLS, ART_OF_WAR_ID))
+    assert content_rows(layout.database)[ART_OF_WAR_ID] != rows_before[ART_OF_WAR_ID]
