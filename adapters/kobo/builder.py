@@ -38,76 +38,9 @@ DEMO_ACCOUNT = "5f0c8e0e-7d1f-4d53-9c55-0c6b2f1c9a11"
 TRUE, FALSE = "true", "false"
 
 
-def add_kepub_book(
-    db_path: Path,
-    *,
-    content_id: str,
-    title: str,
-    chapters: Sequence[tuple[str, int]],
-    author: str | None = None,
-    opf_dir: str = "OEBPS",
-    sideloaded: bool | None = None,
-    user_id: str | None = None,
-    entitlement_id: str | None = None,
-    read_status: int = 0,
-    percent_read: int = 0,
-    date_last_read: datetime | str | None = None,
-    bookmark: str | None = None,
-    series: str | None = None,
-    series_number: str | None = None,
-    file_size: int | None = None,
-    chapter_percent_read: Mapping[str, int] | None = None,
-    table_of_contents: bool = True,
-) -> list[str]:
-    """Add a kepub; return its chapter ContentIDs in spine order.
-
-    ``chapters`` are the spine files as ``(zip path, uncompressed size in bytes)``; every zip
-    path must lie under ``opf_dir`` (``""`` when content.opf is at the zip root). ``sideloaded``
-    defaults to whether ``content_id`` is a ``file://`` URL and must agree with it when given.
-    ``entitlement_id`` equal to ``content_id`` makes a Calibre-Web/Komga-style server book; a
-    different UUID a Kobo store book. ``date_last_read`` as a string is stored verbatim, so
-    tests can plant any form Nickel or other tools write. ``chapter_percent_read`` maps zip
-    paths to the chapter rows' ``___PercentRead``.
-    """
-    is_sideloaded = _check_sideloaded(content_id, sideloaded)
-    hrefs = [_href(zip_path, opf_dir) for zip_path, _ in chapters]
-    extents = _percent_extents([size for _, size in chapters], truncate=is_sideloaded)
-    chapter_ids = [chapter_content_id(content_id, opf_dir, href) for href in hrefs]
-    owner = SIDELOADED_KEPUB_USER if is_sideloaded else (user_id or DEMO_ACCOUNT)
-    book = _book_row(
-        content_id,
-        KEPUB_MIME,
-        title=title,
-        author=author,
-        user_id=owner,
-        entitlement_id=None if is_sideloaded else entitlement_id,
-        reading=(read_status, percent_read, date_last_read, bookmark),
-        series=(series, series_number),
-        file_size=file_size if file_size is not None else sum(size for _, size in chapters),
-        shortcovers=len(chapters),
-    )
-    chapter_owner = "" if is_sideloaded else owner
-    percents = chapter_percent_read or {}
-    spine_rows = [
-        _child_row(chapter_id, content_id, title, CHAPTER_MIME, "9", chapter_owner, index)
-        | {"Title": href, "___FileOffset": offset, "___FileSize": size}
-        | {"___PercentRead": percents.get(path, 0)}
-        for index, (chapter_id, href, (offset, size), (path, _)) in enumerate(
-            zip(chapter_ids, hrefs, extents, chapters, strict=True)
-        )
-    ]
-    toc_rows = [
-        _child_row(f"{chapter_id}-1", content_id, title, KEPUB_MIME, "899", chapter_owner, index)
-        | {"Title": PurePosixPath(href).stem, "Depth": 1, "ChapterIDBookmarked": chapter_id}
-        for index, (chapter_id, href) in enumerate(zip(chapter_ids, hrefs, strict=True))
-    ]
-    with _database(db_path) as (connection, content):
-        _insert(connection, content, [book])
-        _insert(connection, content, spine_rows)
-        if table_of_contents:
-            _insert(connection, content, toc_rows)
-        _add_shortcovers(connection, content_id, chapter_ids)
-    return chapter_ids
+def add_kepub_book(db_path: Path, **book: Any) -> list[str]:
+    """Add one kepub (keyword arguments as ``kepub_rows`` documents them); return its chapter ids."""
+    return add_kepub_books(db_path, [book])[0]
 
 
 def add_epub_book(
@@ -351,7 +284,7 @@ def add_kepub_books(db_path: Path, books: Sequence[Mapping[str, Any]]) -> list[l
     table instead of one of each per book: the benchmark builds thousands of books this way in a
     second or two, where book-by-book would take half a minute.
     """
-    laid_out = [_kepub_rows(**book) for book in books]
+    laid_out = [kepub_rows(**book) for book in books]
     with _database(db_path) as (connection, content):
         _insert(connection, content, [rows.book for rows in laid_out])
         _insert(connection, content, [row for rows in laid_out for row in rows.spine])
@@ -376,7 +309,7 @@ class _KepubRows(NamedTuple):
     chapter_ids: list[str]
 
 
-def _kepub_rows(
+def kepub_rows(
     *,
     content_id: str,
     title: str,
@@ -396,7 +329,16 @@ def _kepub_rows(
     chapter_percent_read: Mapping[str, int] | None = None,
     table_of_contents: bool = True,
 ) -> _KepubRows:
-    """The rows ``add_kepub_book`` inserts for one kepub, built without touching the database."""
+    """The rows one kepub adds to Nickel's database, built without touching the database.
+
+    ``chapters`` are the spine files as ``(zip path, uncompressed size in bytes)``; every zip
+    path must lie under ``opf_dir`` (``""`` when content.opf is at the zip root). ``sideloaded``
+    defaults to whether ``content_id`` is a ``file://`` URL and must agree with it when given.
+    ``entitlement_id`` equal to ``content_id`` makes a Calibre-Web/Komga-style server book; a
+    different UUID a Kobo store book. ``date_last_read`` as a string is stored verbatim, so
+    tests can plant any form Nickel or other tools write. ``chapter_percent_read`` maps zip
+    paths to the chapter rows' ``___PercentRead``.
+    """
     is_sideloaded = _check_sideloaded(content_id, sideloaded)
     hrefs = [_href(zip_path, opf_dir) for zip_path, _ in chapters]
     extents = _percent_extents([size for _, size in chapters], truncate=is_sideloaded)
