@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from adapters.config_file import config_path, write_setting
+from adapters.kobo.covers import cover_path
 from application.errors import ConfigurationError
 from application.records import KoboBook
 from application.reports import BookReport, RunReport
 from application.service import NobodyToAsk, SyncService
 from application.settings import Settings
-from adapters.kobo.covers import cover_path
 from entrypoints.presenters import book_report_json, library_book_json, question_json, run_report_json
 from entrypoints.rpc_protocol import INVALID_PARAMS, RpcError
 from entrypoints.service_host import ServiceHost

@@ -75,6 +75,7 @@ class Bridges:
         self._stmts: dict[int, dict[str, Any]] = {}
         self._next = 0
         self.sqlite_modes: list[str] = []
+        self.sent: list[str] = []  # every line the plugin wrote to a daemon socket, in order
 
     def _id(self) -> int:
         self._next += 1
@@ -165,6 +166,7 @@ class Bridges:
         return 1
 
     def sock_send(self, sock_id: int, data: str) -> Any:
+        self.sent.append(data)
         try:
             self._sockets[sock_id][0].sendall(data.encode("utf-8"))
         except OSError:
@@ -195,11 +197,15 @@ class Bridges:
 class PluginHarness:
     """One LuaJIT runtime with the plugin on ``package.path`` and every KOReader stand-in preloaded."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.device_root = tmp_path / "onboard"
-        self.device_root.mkdir()
+    def __init__(self, tmp_path: Path, device_root: Path | None = None) -> None:
+        """``device_root``: an existing device folder (e.g. a demo Kobo) instead of a fresh one."""
+        if device_root is None:
+            self.device_root = tmp_path / "onboard"
+            self.device_root.mkdir()
+        else:
+            self.device_root = device_root
         self.data_dir = self.device_root / ".adds" / "koreader"
-        self.data_dir.mkdir(parents=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.lua = LuaRuntime(unpack_returned_tuples=True)
         self.bridges = Bridges(self.lua, self.data_dir)
         g = self.lua.globals()
@@ -306,6 +312,12 @@ class PluginHarness:
 
     def shown(self, kind: str | None = None) -> list[Any]:
         return [w for w in self.ui.UIManager.shown.values() if kind is None or w.kind == kind]
+
+    def sent_requests(self, method: str | None = None) -> list[dict[str, Any]]:
+        """The JSON-RPC requests the plugin sent to a daemon (of this method), in order."""
+        lines = "".join(self.bridges.sent).splitlines()
+        requests = [json.loads(line) for line in lines if line.strip()]
+        return [r for r in requests if method is None or r.get("method") == method]
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from adapters.device import DeviceLayout
-from application.records import BookKind, BookSource, FileState, KoboBook
 from adapters.kobo.covers import cover_folder, cover_path, image_id_of, qt_string_hash
+from application.records import BookKind, BookSource, FileState, KoboBook
 
 
 def book(book_id: str, image_id: str | None = None) -> KoboBook:
