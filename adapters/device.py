@@ -84,6 +84,20 @@ class DeviceLayout:
         return None
 
 
+def default_sd_card(root: Path, environ: dict[str, str] | None = None) -> Path | None:
+    """The SD card to use with this device root, when none was given.
+
+    ``KKSYNC_SD_CARD`` names it on a computer (the card mounts as its own volume); on the Kobo
+    itself, where the root is ``/mnt/onboard``, the card is ``/mnt/sd`` when one is inserted.
+    """
+    named = (os.environ if environ is None else environ).get("KKSYNC_SD_CARD")
+    if named:
+        return Path(named)
+    if os.path.abspath(root) == str(ONBOARD) and os.path.isdir(str(SD_CARD)):
+        return Path(str(SD_CARD))
+    return None
+
+
 def is_kobo_root(path: Path) -> bool:
     """A folder is a Kobo's root when it holds ``.kobo/KoboReader.sqlite``."""
     return (path / ".kobo" / "KoboReader.sqlite").is_file()

@@ -54,6 +54,15 @@ KOReaderDirOption = Annotated[
     Path | None,
     typer.Option("--koreader-dir", help="KOReader's data folder [default: <device>/.adds/koreader]."),
 ]
+SdCardOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sd-card",
+        envvar="KKSYNC_SD_CARD",
+        help="Where the Kobo's SD card is mounted (books stored on /mnt/sd) [default: none].",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 BookOption = Annotated[
     list[str] | None, typer.Option("--book", help="Only this book (Kobo ContentID); repeatable.")
@@ -80,10 +89,10 @@ def resolve_device(device: Path | None) -> Path:
     return found[0]
 
 
-def open_container(device: Path | None, koreader_dir: Path | None) -> Container:
+def open_container(device: Path | None, koreader_dir: Path | None, sd_card: Path | None = None) -> Container:
     root = resolve_device(device)
     settings = load_settings(root, {"koreader_dir": str(koreader_dir) if koreader_dir else None})
-    return build_container(root, settings)
+    return build_container(root, settings, sd_card)
 
 
 def print_line(console: Console, text: str) -> None:
@@ -124,10 +133,13 @@ class TerminalPrompter:
 
 @app.command()
 def books(
-    device: DeviceOption = None, koreader_dir: KOReaderDirOption = None, json_: JsonOption = False
+    device: DeviceOption = None,
+    koreader_dir: KOReaderDirOption = None,
+    sd_card: SdCardOption = None,
+    json_: JsonOption = False,
 ) -> None:
     """List the library: title, author, source, kind, file present, both sides' progress."""
-    service = open_container(device, koreader_dir).service()
+    service = open_container(device, koreader_dir, sd_card).service()
     library = service.library()
     report = service.plan()
     by_id = {r.book_id: r for r in report.books}
@@ -143,11 +155,12 @@ def books(
 def status(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
+    sd_card: SdCardOption = None,
     book: BookOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Per book: both positions and the decision a sync would take, with its reason."""
-    service = open_container(device, koreader_dir).service()
+    service = open_container(device, koreader_dir, sd_card).service()
     report = service.status(book or None)
     show(report, json_, title="Status")
     raise typer.Exit(exit_code(report))
@@ -157,6 +170,7 @@ def status(
 def sync(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
+    sd_card: SdCardOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
@@ -175,7 +189,7 @@ def sync(
     """Run the decisions: pull into KOReader, push into the Kobo, per the settings."""
     if yes and interactive:
         raise Fail("--yes and --interactive cannot be used together")
-    service = open_container(device, koreader_dir).service()
+    service = open_container(device, koreader_dir, sd_card).service()
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
     report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)

@@ -10,7 +10,7 @@ from pathlib import Path
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
-from adapters.device import DeviceLayout, device_id
+from adapters.device import DeviceLayout, default_sd_card, device_id
 from adapters.epub.content import EpubContent
 from adapters.kobo.library import NickelLibrary
 from adapters.koreader.library import SidecarLibrary
@@ -53,12 +53,12 @@ class Container(containers.DeclarativeContainer):
 
 
 def build_container(device: Path, settings: Settings, sd_root: Path | None = None) -> Container:
-    """A container for one Kobo with the effective settings."""
+    """A container for one Kobo with the effective settings (and its SD card, when there is one)."""
     container = Container()
     container.config.from_dict(
         {
             "device": device,
-            "sd_root": sd_root,
+            "sd_root": sd_root or default_sd_card(device),
             "busy_timeout_seconds": settings.busy_timeout_seconds,
             "koreader_dir": settings.koreader_dir,
         }
