@@ -12,6 +12,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from application.errors import KksyncError, StaleQuestion
@@ -28,6 +29,10 @@ from domain.position import ReadingPosition
 log = logging.getLogger(__name__)
 
 BookCallback = Callable[[BookReport], None]
+
+BACKUP_REUSE = timedelta(hours=1)
+"""A long-lived service (the daemon) backs up again before writing once its backup is this old;
+a command-line run is one service, so it backs up before its first write every time."""
 
 
 class NobodyToAsk:
@@ -82,6 +87,7 @@ class SyncService:
         self.settings = settings
         self.open_books: set[str] = set()
         self.backup: Path | None = None
+        self._backup_at: datetime | None = None
         self._kobo_failure: str | None = None
         self._questions: dict[str, str] = {}
         self._declined: dict[str, str] = {}
@@ -148,6 +154,7 @@ class SyncService:
             books = [by_id[book_id] for book_id in wanted]
         agreed = self.ledger.all()
         self._declined = self.ledger.declined()
+        self._kobo_failure = None  # a new run tries the Kobo database afresh
         reports = []
         for book in books:
             report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
@@ -259,11 +266,12 @@ class SyncService:
         """Before the first Kobo write of a run: writable, and a verified backup exists."""
         if self._kobo_failure is not None:
             raise KksyncError(self._kobo_failure)
-        if self.backup is not None:
+        now = self.clock.now()
+        if self._backup_at is not None and now - self._backup_at < BACKUP_REUSE:
             return
         try:
             self.kobo.ensure_writable()
-            self.backup = self.kobo.backup()
+            self.backup, self._backup_at = self.kobo.backup(), now
         except KksyncError as error:
             self._kobo_failure = f"nothing written to the Kobo database: {_one_line(error)}"
             raise KksyncError(self._kobo_failure) from error

@@ -274,3 +274,27 @@ def test_an_unknown_book_id_is_an_error_for_the_whole_request(world: World) -> N
     world.add(kobo_book())
     with pytest.raises(Exception, match="not in the Kobo database: nope"):
         world.service().plan(["nope"])
+
+
+def test_a_long_lived_service_backs_up_again_once_its_backup_is_an_hour_old(world: World) -> None:
+    world.add(
+        kobo_book("A", read_status=1, when=KOBO_TIME), "/body/DocFragment[2]/body/span[9]", KOREADER_TIME
+    )
+    service = world.service()
+    service.sync_all(NobodyToAsk())
+    world.koreader.seed(
+        Path("/device/.kobo/kepub/A"),
+        {"last_xpointer": "/body/DocFragment[2]/body/span[10]", "summary": {"status": "reading"}},
+        history_time=KOREADER_TIME.replace(hour=23),
+    )
+    world.clock.advance(30 * 60)
+    service.sync_all(NobodyToAsk())
+    assert len(world.kobo.writes) == 2 and len(world.kobo.backups) == 1
+    world.koreader.seed(
+        Path("/device/.kobo/kepub/A"),
+        {"last_xpointer": "/body/DocFragment[2]/body/span[8]", "summary": {"status": "complete"}},
+        history_time=KOREADER_TIME.replace(hour=23, minute=59),
+    )
+    world.clock.advance(31 * 60)
+    service.sync_all(NobodyToAsk())
+    assert len(world.kobo.writes) == 3 and len(world.kobo.backups) == 2
