@@ -79,7 +79,7 @@ BOOKS = (
         demo_texts.ALICE,
         "Calibre-Web book, read further in KOReader: pushed to Nickel at the exact span",
         entitlement_id="5e0a7f4c-2b1d-4c8e-9a43-7d2f0c6b1e95",
-        kobo=Place(0, 0.3, _at("2026-11-18T08:15:00")),
+        kobo=Place(0, 0.7, _at("2026-11-18T08:15:00")),
         koreader=Place(2, 0.5, _at("2026-11-21T22:40:31")),
     ),
     DemoBook(
@@ -191,12 +191,15 @@ def add_book(layout: DeviceLayout, content: EpubContent, book: DemoBook) -> tupl
     if book.kobo is not None:
         zip_path = spine[book.kobo.chapter][0]
         span = document.span_at(zip_path, book.kobo.fraction)
+        assert span is not None
+        # Nickel stores where the span starts, so its percents follow the span, not the wish.
+        fraction = document.span_fraction(zip_path, span) or 0.0
         reading = {
             "read_status": 2 if book.kobo.finished else 1,
-            "percent_read": round(chapter_map.progress_at(book.kobo.chapter, book.kobo.fraction) * 100),
+            "percent_read": round(chapter_map.progress_at(book.kobo.chapter, fraction) * 100),
             "date_last_read": book.kobo.at,
             "bookmark": f"{zip_path}#{span}",
-            "chapter_percent_read": {zip_path: round(book.kobo.fraction * 100)},
+            "chapter_percent_read": {zip_path: round(fraction * 100)},
         }
     add_kepub_book(
         layout.database,

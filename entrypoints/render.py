@@ -36,7 +36,7 @@ def decision_text(report: BookReport, dry_run: bool) -> str:
         return f"[green]{arrow}[/green]"
     if report.question is not None:
         return f"[yellow]{arrow}?[/yellow]"
-    return f"[cyan]{arrow}[/cyan]" + (" (dry run)" if dry_run else "")
+    return f"[cyan]{arrow}[/cyan]" + (" (planned)" if dry_run else "")
 
 
 def report_table(report: RunReport, title: str) -> Table:
