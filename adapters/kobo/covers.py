@@ -4,7 +4,8 @@ Nickel (a Qt program) caches covers under ``.kobo-images/<a>/<b>/<ImageId> - <va
 on the user partition, and under ``koboExtStorage/images-cache/<a>/<b>/`` on an SD card, where
 ``a`` and ``b`` are the low two bytes of Qt 4's string hash of the ImageId (the hash calibre's
 Kobo driver re-implements to find the same files). A sideloaded book without an ImageId gets
-one from its ContentID: every character but letters, digits, comma and dash becomes ``_``.
+one from its ContentID: every ``/``, space, ``:`` and ``.`` becomes ``_`` (what the real
+database shows: ``(``, ``)``, ``&`` and ``,`` stay, as calibre's Kobo driver also assumes).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ VARIANTS = ("N3_LIBRARY_GRID", "N3_LIBRARY_FULL", "N3_LIBRARY_LIST", "N3_FULL")
 
 _HASH_MASK = 0x0FFFFFFF
 _HIGH_NIBBLE = 0xF0000000
-_NOT_IN_IMAGE_ID = re.compile(r"[^A-Za-z0-9,\-]")
+_REPLACED_IN_IMAGE_ID = re.compile(r"[/ :.]")
 
 
 def qt_string_hash(text: str) -> int:
@@ -42,8 +43,8 @@ def cover_folder(image_id: str) -> Path:
 
 
 def sideloaded_image_id(content_id: str) -> str:
-    """Nickel's cover id of a sideloaded book: the ContentID with odd characters made ``_``."""
-    return _NOT_IN_IMAGE_ID.sub("_", content_id)
+    """Nickel's cover id of a sideloaded book: the ContentID with path punctuation made ``_``."""
+    return _REPLACED_IN_IMAGE_ID.sub("_", content_id)
 
 
 def image_id_of(book: KoboBook) -> str | None:

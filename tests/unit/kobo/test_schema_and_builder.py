@@ -86,7 +86,16 @@ def test_builder_refuses_inconsistent_input(tmp_path: Path) -> None:
         )
 
 
-def test_image_id_keeps_letters_digits_commas_and_dashes() -> None:
-    assert image_id_for("file:///mnt/onboard/Achor, Shawn/A_ B-c.kepub.epub") == (
-        "file____mnt_onboard_Achor,_Shawn_A__B-c_kepub_epub"
+def test_image_id_replaces_only_slashes_spaces_colons_and_dots() -> None:
+    assert image_id_for("file:///mnt/onboard/Chia & Co, (Ph.D)/A_ B-c.kepub.epub") == (
+        "file____mnt_onboard_Chia_&_Co,_(Ph_D)_A__B-c_kepub_epub"
     )
+
+
+def test_image_id_is_the_one_nickel_stored_for_every_sideloaded_fixture_book() -> None:
+    with closing(sqlite3.connect(f"file:{real_fixture()}?mode=ro", uri=True)) as conn:
+        rows = conn.execute(
+            "SELECT ContentID, ImageId FROM content WHERE ContentType = 6 AND ContentID LIKE 'file://%'"
+        ).fetchall()
+    assert len(rows) >= 10
+    assert [image_id_for(content_id) for content_id, _ in rows] == [image_id for _, image_id in rows]
