@@ -250,6 +250,8 @@ class PluginHarness:
                 "ui/widget/menu": self.ui.Menu,
                 "ui/widget/confirmbox": self.ui.ConfirmBox,
                 "ui/widget/infomessage": self.ui.InfoMessage,
+                "ui/widget/imageviewer": self.ui.ImageViewer,
+                "ui/renderimage": self.ui.RenderImage,
                 "ui/widget/container/widgetcontainer": self.ui.WidgetContainer,
                 "apps/reader/readerui": self.ui.ReaderUI,
                 "logger": self.ui.logger,

@@ -10,6 +10,7 @@ Module map:
   kksync/rpc_client      JSON-RPC over the daemon's Unix socket
   kksync/daemon          finding the daemon (daemon.json) and user-facing failure messages
   kksync/nickel_db       the library read-only from KoboReader.sqlite when no daemon runs
+  kksync/covers          where Nickel keeps each book's cover thumbnail
   kksync/library         loading, filtering, sorting and labelling books
   kksync/library_view    the Kobo Library menu
   kksync/settings_menu   the eight sync settings, through the daemon

@@ -33,12 +33,30 @@ local function widget(kind)
 end
 
 M.InfoMessage = widget("InfoMessage")
+-- ImageViewer (frontend/ui/widget/imageviewer.lua) takes a file or a ready BlitBuffer in `image`.
+M.ImageViewer = widget("ImageViewer")
 M.ConfirmBox = widget("ConfirmBox")
 M.Menu = widget("Menu")
 function M.Menu:switchItemTable(title, items)
     self.title = title
     self.item_table = items
 end
+
+-- RenderImage (frontend/ui/renderimage.lua): renderImageFile(filename, want_frames, w, h) reads the
+-- file, picks a decoder by its first bytes (not its name) and returns a BlitBuffer, or nil when the
+-- file cannot be opened or decoded. The stand-in "decodes" JPEG and PNG into a record of the file.
+local RenderImage = { rendered = {} }
+function RenderImage:renderImageFile(filename, want_frames, width, height)
+    table.insert(self.rendered, filename)
+    local file = io.open(filename, "rb")
+    if not file then return nil end
+    local data = file:read("*a")
+    file:close()
+    if data:sub(1, 2) ~= "\255\216" and data:sub(1, 4) ~= "\137PNG" then return nil end
+    return { kind = "BlitBuffer", source = filename, size = #data, want_frames = want_frames,
+             width = width, height = height }
+end
+M.RenderImage = RenderImage
 
 local WidgetContainer = {}
 WidgetContainer.__index = WidgetContainer

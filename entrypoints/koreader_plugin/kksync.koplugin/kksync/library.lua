@@ -10,12 +10,14 @@ Library.SORT_TITLE = "title"
 Library.SORT_RECENT = "recent"
 
 --- @tparam table opts `daemon` (kksync/daemon), `nickel_db` (kksync/nickel_db),
---   optional `koreader_progress(path)` returning KOReader's own {percent, status} for the DB fallback
+--   optional `koreader_progress(path)` returning KOReader's own {percent, status} for the DB fallback,
+--   optional `covers` (kksync/covers; default: the database's, which knows the device's folders)
 function Library.new(opts)
     return setmetatable({
         daemon = opts.daemon,
         nickel_db = opts.nickel_db,
         koreader_progress = opts.koreader_progress,
+        covers = opts.covers or (opts.nickel_db and opts.nickel_db.covers),
     }, Library)
 end
 
@@ -51,6 +53,16 @@ function Library:load()
         end
     end
     return books, "database", daemon_message
+end
+
+--- The local file of the book's Nickel cover thumbnail, or nil when there is none to show.
+-- Both sources end up at the same file: the daemon's on-device `cover` path mapped to this
+-- device root, or (database fallback) the thumbnail found from the book's ImageId.
+function Library:coverFile(book)
+    if not self.covers then
+        return nil
+    end
+    return self.covers:coverFile(book)
 end
 
 local function titleKey(book)

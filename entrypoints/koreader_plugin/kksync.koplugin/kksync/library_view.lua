@@ -1,7 +1,12 @@
 --[[--
 The "Kobo Library" list: a full-screen KOReader Menu of every readable Nickel book, with a
 first row that switches between "by title" and "recently read". Tap opens the book, long-press
-shows both sides' progress, the file and (when the daemon reports one) Nickel's cover thumbnail.
+shows both sides' progress and the file — over Nickel's cover thumbnail in KOReader's
+ImageViewer when the book has one, else in a plain InfoMessage.
+
+Nickel's thumbnails end in `.parsed`, which ImageWidget refuses to load by name (it checks the
+extension), so the file is decoded with RenderImage (which sniffs the bytes: they are JPEGs)
+and the viewer gets the ready BlitBuffer.
 ]]
 
 local Library = require("kksync/library")
@@ -9,7 +14,8 @@ local Library = require("kksync/library")
 local LibraryView = {}
 LibraryView.__index = LibraryView
 
---- @tparam table opts `library`, `ui` = {UIManager, Menu, InfoMessage}, `open_book(path)`,
+--- @tparam table opts `library`, `ui` = {UIManager, Menu, InfoMessage, optional ImageViewer and
+--   RenderImage (else required from KOReader when a cover is shown)}, `open_book(path)`,
 --   optional `on_opened()` (first-open sync), `sort_store` = {read(), save(order)}, `_`
 function LibraryView.new(opts)
     return setmetatable({
@@ -17,6 +23,8 @@ function LibraryView.new(opts)
         UIManager = opts.ui.UIManager,
         Menu = opts.ui.Menu,
         InfoMessage = opts.ui.InfoMessage,
+        ImageViewer = opts.ui.ImageViewer,
+        RenderImage = opts.ui.RenderImage,
         open_book = opts.open_book,
         on_opened = opts.on_opened,
         sort_store = opts.sort_store,
@@ -80,9 +88,44 @@ function LibraryView:select(item)
     self.open_book(item.book.path)
 end
 
+--- The cover as an ImageViewer with the details as its caption, or nil (after logging why)
+-- when the file cannot be decoded; then the details still show as text.
+function LibraryView:_coverViewer(book, path, details)
+    local ok, viewer = pcall(function()
+        local RenderImage = self.RenderImage or require("ui/renderimage")
+        local ImageViewer = self.ImageViewer or require("ui/widget/imageviewer")
+        local image = RenderImage:renderImageFile(path, false)
+        if not image then
+            return nil
+        end
+        return ImageViewer:new{
+            image = image,
+            image_disposable = true,
+            with_title_bar = true,
+            title_text = Library.entryText(book),
+            caption = details,
+            fullscreen = true,
+        }
+    end)
+    if ok and viewer then
+        return viewer
+    end
+    require("logger").warn("kksync: cannot show the cover", path, ok and "(not an image)" or viewer)
+    return nil
+end
+
 function LibraryView:hold(item)
-    if item.book then
-        self.UIManager:show(self.InfoMessage:new{ text = Library.details(item.book) })
+    local book = item.book
+    if not book then
+        return true
+    end
+    local details = Library.details(book)
+    local cover = self.library:coverFile(book)
+    local viewer = cover and self:_coverViewer(book, cover, details)
+    if viewer then
+        self.UIManager:show(viewer)
+    else
+        self.UIManager:show(self.InfoMessage:new{ text = details })
     end
     return true
 end

@@ -5,17 +5,22 @@ Browsing must never need Python, so this mirrors what `library.list` returns for
 library view shows. Every value comes in through bound parameters; columns that older firmware
 lacks (Series arrived with database version 65) are probed with `PRAGMA table_info` and read as
 nil when missing. Books are rows with ContentType 6 and no BookID; a book is readable when its
-file exists and Nickel holds no DRM keys for it (`content_keys`).
+file exists and Nickel holds no DRM keys for it (`content_keys`). Each book carries its
+`image_id`; `covers` (kksync/covers) finds its thumbnail only when the reader asks for it, so
+loading a large library costs no extra file checks.
 ]]
+
+local Covers = require("kksync/covers")
 
 local NickelDb = {}
 NickelDb.__index = NickelDb
 
 local ONBOARD = "/mnt/onboard"
+local SD_CARD = "/mnt/sd"
 
 local WANTED_COLUMNS = {
     "ContentID", "Title", "Attribution", "Series", "SeriesNumber",
-    "___PercentRead", "ReadStatus", "DateLastRead", "MimeType",
+    "___PercentRead", "ReadStatus", "DateLastRead", "MimeType", "ImageId",
 }
 
 local KIND_BY_MIMETYPE = {
@@ -27,14 +32,20 @@ local KIND_BY_MIMETYPE = {
 local STATUS_BY_READSTATUS = { [0] = "UNOPENED", [1] = "READING", [2] = "FINISHED" }
 
 --- @tparam table opts `sqlite` (lua-ljsqlite3 module), `file_exists(path)`,
---   optional `device_root` (where `/mnt/onboard` is; the same path on the device) and `db_path`.
+--   optional `device_root` (where `/mnt/onboard` is; the same path on the device), `db_path`
+--   and `sd_root` (where the SD card's `/mnt/sd` is; defaults to `/mnt/sd` on the Kobo itself; false: none).
 function NickelDb.new(opts)
     local root = opts.device_root or ONBOARD
+    local sd_root = opts.sd_root
+    if sd_root == nil and root == ONBOARD then
+        sd_root = SD_CARD
+    end
     return setmetatable({
         sqlite = opts.sqlite,
         file_exists = opts.file_exists,
         device_root = root,
         db_path = opts.db_path or (root .. "/.kobo/KoboReader.sqlite"),
+        covers = Covers.new{ device_root = root, sd_root = sd_root, file_exists = opts.file_exists },
     }, NickelDb)
 end
 
@@ -126,7 +137,8 @@ function NickelDb:_bookFromRow(row, encrypted)
         series_number = text(row[5]),
         kind = KIND_BY_MIMETYPE[text(row[9]) or ""] or "other",
         path = path,
-        cover = nil,
+        cover = nil, -- the daemon's field; here `covers` finds it from image_id on demand
+        image_id = text(row[10]),
         readable = (not encrypted[content_id]) and self.file_exists(path),
         kobo = {
             percent = percent,
