@@ -197,8 +197,12 @@ class Bridges:
 class PluginHarness:
     """One LuaJIT runtime with the plugin on ``package.path`` and every KOReader stand-in preloaded."""
 
-    def __init__(self, tmp_path: Path, device_root: Path | None = None) -> None:
-        """``device_root``: an existing device folder (e.g. a demo Kobo) instead of a fresh one."""
+    def __init__(self, tmp_path: Path, device_root: Path | None = None, socket_unix: bool = True) -> None:
+        """``device_root``: an existing device folder (e.g. a demo Kobo) instead of a fresh one.
+
+        ``socket_unix=False`` builds the runtime as on a real KOReader, whose LuaSocket has no
+        ``socket.unix``: the plugin must then reach the daemon through ``kksync/unix_stream`` (FFI).
+        """
         if device_root is None:
             self.device_root = tmp_path / "onboard"
             self.device_root.mkdir()
@@ -210,6 +214,7 @@ class PluginHarness:
         self.bridges = Bridges(self.lua, self.data_dir)
         g = self.lua.globals()
         g.package.path = f"{PLUGIN_DIR}/?.lua;{STANDINS}/?.lua;" + g.package.path
+        g.package.cpath = ""  # no C module of this machine's Lua (a system LuaSocket) may leak in
         self.ui = self._load("ui_standins.lua")
         self.ko = self._load(
             "koreader_standins.lua",
@@ -262,9 +267,10 @@ class PluginHarness:
                 "document/documentregistry": self.ko.DocumentRegistry,
                 "libs/libkoreader-lfs": self.ko.lfs,
                 "lua-ljsqlite3/init": sqlite,
-                "socket.unix": unix,
             }
         )
+        if socket_unix:
+            self.preload({"socket.unix": unix})
         self.json = json_module
         self.unix = unix
         self.sqlite = sqlite

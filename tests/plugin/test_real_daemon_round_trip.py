@@ -279,3 +279,30 @@ def test_without_the_daemon_sync_now_says_so_and_the_library_comes_from_the_data
     assert str(menu.title).endswith("· offline")
     rows = [to_python(item) for item in menu.item_table.values()][1:]  # row 1 toggles the sort order
     assert sorted(row["book"]["title"] for row in rows) == sorted(book.title for book in BOOKS)
+
+
+def test_a_koreader_without_socket_unix_reaches_the_daemon_through_the_ffi(
+    tmp_path: Path, demo_kobo: Path, real_daemon: RealDaemon, before_daemon: dict[str, Any]
+) -> None:
+    """Real KOReader builds LuaSocket without ``socket.unix``: the whole prompt flow must still work."""
+    harness = PluginHarness(tmp_path, device_root=demo_kobo, socket_unix=False)
+    plugin = harness.new_plugin()
+    uses_ffi = harness.lua.eval('function(p) return p.daemon.unix == require("kksync/unix_stream") end')
+    assert uses_ffi(plugin) is True
+
+    assert plugin.sync.syncNow(plugin.sync) is True
+    assert "3 book(s) need your decision." in harness.last("InfoMessage").text
+    asked = answer_every_question(harness, accept={PRIDE_TITLE, ALICE_TITLE})
+    assert sorted(title for title, _, _ in asked) == sorted([PRIDE_TITLE, ALICE_TITLE, ART_OF_WAR_TITLE])
+    failures = [w.text for w in harness.shown("InfoMessage") if str(w.text).startswith("kksync")]
+    assert failures == [], failures
+
+    plan = {report["book_id"]: report for report in real_daemon.result("sync.plan")["books"]}
+    assert (plan[PRIDE]["decision"], plan[PRIDE]["reason"]) == ("SKIP", "IN_SYNC")
+    assert (plan[ALICE]["decision"], plan[ALICE]["reason"]) == ("SKIP", "IN_SYNC")
+    assert kobo_rows(demo_kobo, ALICE) != before_daemon["alice_rows"]  # the accepted push landed
+    _, span = kobo_bookmark(demo_kobo, ALICE)
+    assert span.startswith("kobo.")  # at KOReader's place, as a koboSpan
+
+    assert plugin.showLibrary(plugin) is True
+    assert not str(harness.last("Menu").title).endswith("· offline")

@@ -8,6 +8,7 @@ Module map:
   kksync/sidecar_naming  where KOReader keeps sidecars of extension-less Nickel kepubs (patch)
   kksync/kepub_provider  opening those files with the EPUB engine (patch)
   kksync/rpc_client      JSON-RPC over the daemon's Unix socket
+  kksync/unix_stream     that socket through LuaJIT's FFI (KOReader ships no socket.unix)
   kksync/daemon          finding the daemon (daemon.json) and user-facing failure messages
   kksync/nickel_db       the library read-only from KoboReader.sqlite when no daemon runs
   kksync/covers          where Nickel keeps each book's cover thumbnail
@@ -38,9 +39,13 @@ local NickelDb = require("kksync/nickel_db")
 local SettingsMenu = require("kksync/settings_menu")
 local SidecarNaming = require("kksync/sidecar_naming")
 local SyncActions = require("kksync/sync_actions")
+local UnixStream = require("kksync/unix_stream")
 
--- Both are bundled with KOReader; a build without them still browses (DB) and reads.
-local has_unix, unix = pcall(require, "socket.unix")
+-- KOReader's LuaSocket is built without `socket.unix`, so on a device the daemon's socket is
+-- opened through the FFI; a LuaJIT that has `socket.unix` (a desktop build) may use that.
+-- Without either, and without the SQLite binding, the plugin still browses (DB) and reads.
+local has_unix, socket_unix = pcall(require, "socket.unix")
+local unix = (has_unix and socket_unix) or (UnixStream.available() and UnixStream) or nil
 local has_sqlite, SQ3 = pcall(require, "lua-ljsqlite3/init")
 
 local SORT_SETTING = "kksync_library_sort"
@@ -91,7 +96,7 @@ function Kksync:init()
     self.daemon = Daemon.new{
         device_root = self.device_root,
         json = json,
-        unix = has_unix and unix or nil,
+        unix = unix,
     }
     local ui = { UIManager = UIManager, InfoMessage = InfoMessage, ConfirmBox = ConfirmBox, Menu = Menu }
     self.sync = SyncActions.new{ daemon = self.daemon, ui = ui, _ = _, logger = logger }
