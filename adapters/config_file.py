@@ -12,6 +12,9 @@ from application.errors import ConfigurationError
 from application.settings import Settings, parse_value
 
 ENV_PREFIX = "KKSYNC_"
+NOT_SETTINGS = frozenset({"DEVICE", "SD_CARD", "LOG", "DEVICE_ROOT"})
+"""``KKSYNC_*`` variables that are not settings: the device, its SD card, the log level, and the
+plugin's device root (KOReader's environment, which the daemon on the Kobo may inherit)."""
 
 
 def config_path(device_root: Path) -> Path:
@@ -30,14 +33,17 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``KKSYNC_<SETTING>`` variables (``KKSYNC_DEVICE`` is the device, not a setting)."""
+    """``KKSYNC_<SETTING>`` variables, by setting name.
+
+    Any other ``KKSYNC_*`` name (except ``NOT_SETTINGS``) is returned too, so that validation
+    refuses it by name: a misspelt ``KKSYNC_SYNC_TO_KOBO_NEWR`` must not be silently ignored.
+    """
     environ = os.environ if environ is None else environ
-    names = set(Settings.names())
-    found = {}
-    for key, value in environ.items():
-        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in names:
-            found[key[len(ENV_PREFIX) :].lower()] = value
-    return found
+    return {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :] not in NOT_SETTINGS
+    }
 
 
 def load_settings(
@@ -46,7 +52,8 @@ def load_settings(
     """Defaults, then the device's config.toml, then ``KKSYNC_*`` variables, then the command line."""
     path = config_path(device_root)
     settings = Settings().merged(read_config(path), str(path))
-    settings = settings.merged(environment_settings(environ), "environment")
+    for key, value in environment_settings(environ).items():
+        settings = settings.merged({key: value}, f"environment variable {ENV_PREFIX}{key.upper()}")
     return settings.merged({k: v for k, v in overrides.items() if v is not None}, "command line")
 
 

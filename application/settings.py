@@ -73,7 +73,9 @@ def parse_value(key: str, value: Any, origin: str) -> Any:
     kind = _KINDS.get(key)
     if kind is None:
         allowed = ", ".join(Settings.names())
-        raise ConfigurationError(f"{origin}: unknown setting {key!r} (known settings: {allowed})")
+        raise ConfigurationError(
+            f"{origin}: unknown setting {key!r} (set to {value!r}; known settings: {allowed})"
+        )
     try:
         return kind(value)
     except (ValueError, TypeError) as error:
@@ -102,12 +104,18 @@ def _action(value: Any) -> Action:
         raise ValueError(f"allowed values are {ACTION_WORDS}") from None
 
 
+_SECONDS_ALLOWED = "allowed values are numbers of seconds from 0 to 600"
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError("allowed values are numbers of seconds from 0 to 600")
-    seconds = float(value)
-    if not 0 <= seconds <= 600:
-        raise ValueError("allowed values are numbers of seconds from 0 to 600")
+        raise ValueError(_SECONDS_ALLOWED)
+    try:
+        seconds = float(value)
+    except (ValueError, TypeError):
+        raise ValueError(_SECONDS_ALLOWED) from None
+    if not 0 <= seconds <= 600:  # also refuses NaN
+        raise ValueError(_SECONDS_ALLOWED)
     return seconds
 
 

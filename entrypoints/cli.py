@@ -6,12 +6,11 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -64,6 +63,16 @@ SdCardOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Use this setting for this run only, over config.toml and KKSYNC_*; repeatable "
+        "(e.g. --set sync_to_kobo_newer=prompt).",
+        show_default=False,
+    ),
+]
 BookOption = Annotated[
     list[str] | None, typer.Option("--book", help="Only this book (Kobo ContentID); repeatable.")
 ]
@@ -89,10 +98,31 @@ def resolve_device(device: Path | None) -> Path:
     return found[0]
 
 
-def open_container(device: Path | None, koreader_dir: Path | None, sd_card: Path | None = None) -> Container:
+def command_line_settings(koreader_dir: Path | None, assignments: list[str] | None) -> dict[str, str | None]:
+    """``--set KEY=VALUE`` options (validated with the other settings) and ``--koreader-dir``."""
+    settings: dict[str, str | None] = {}
+    for assignment in assignments or []:
+        key, equals, value = assignment.partition("=")
+        if not equals or not key.strip():
+            raise Fail(f"--set {assignment!r}: write it as KEY=VALUE, e.g. --set sync_to_kobo_newer=prompt")
+        settings[key.strip()] = value.strip()
+    if koreader_dir is not None:
+        settings["koreader_dir"] = str(koreader_dir)
+    return settings
+
+
+def effective_settings(root: Path, koreader_dir: Path | None, assignments: list[str] | None) -> Settings:
+    return load_settings(root, command_line_settings(koreader_dir, assignments))
+
+
+def open_container(
+    device: Path | None,
+    koreader_dir: Path | None,
+    sd_card: Path | None = None,
+    assignments: list[str] | None = None,
+) -> Container:
     root = resolve_device(device)
-    settings = load_settings(root, {"koreader_dir": str(koreader_dir) if koreader_dir else None})
-    return build_container(root, settings, sd_card)
+    return build_container(root, effective_settings(root, koreader_dir, assignments), sd_card)
 
 
 def print_line(console: Console, text: str) -> None:
@@ -105,30 +135,60 @@ def emit_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-@contextmanager
-def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[BookReport], None]]:
-    """A Rich progress bar on stderr while a whole library is read or synced."""
-    if not enabled:
-        yield lambda report: None
-        return
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
-    ) as progress:
-        task = progress.add_task("Syncing", total=total)
-        yield lambda report: progress.advance(task)
+class ProgressBar:
+    """A Rich progress bar on stderr while a whole library is read or synced.
+
+    It steps aside while a question is asked on the terminal (a live bar and a prompt cannot
+    share the screen), then carries on where it was.
+    """
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.progress: Progress | None = None
+        if enabled:
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+            self.progress = Progress(*columns, console=err, transient=True)
+            self.task = self.progress.add_task("Syncing", total=total)
+
+    def __enter__(self) -> ProgressBar:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def advance(self, report: BookReport) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        if self.progress is None:
+            yield
+            return
+        self.progress.stop()
+        try:
+            yield
+        finally:
+            self.progress.start()
 
 
 class TerminalPrompter:
-    """Asks PROMPT questions on the terminal."""
+    """Asks PROMPT questions on the terminal (with the progress bar out of the way)."""
+
+    def __init__(self) -> None:
+        self.bar = ProgressBar(0, enabled=False)
 
     def confirm(self, question: Question) -> bool | None:
         """The answer; None when stdin is closed, so the book is skipped and reported, not failed."""
-        err.print()
-        try:
-            return Confirm.ask(question.text, console=err, default=False)
-        except EOFError:
+        with self.bar.paused():
             err.print()
-            return None
+            try:
+                return Confirm.ask(question.text, console=err, default=False)
+            except EOFError:
+                err.print()
+                return None
 
 
 @app.command()
@@ -136,10 +196,11 @@ def books(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
     sd_card: SdCardOption = None,
+    set_: SetOption = None,
     json_: JsonOption = False,
 ) -> None:
     """List the library: title, author, source, kind, file present, both sides' progress."""
-    service = open_container(device, koreader_dir, sd_card).service()
+    service = open_container(device, koreader_dir, sd_card, set_).service()
     library = service.library()
     report = service.plan()
     by_id = {r.book_id: r for r in report.books}
@@ -157,10 +218,11 @@ def status(
     koreader_dir: KOReaderDirOption = None,
     sd_card: SdCardOption = None,
     book: BookOption = None,
+    set_: SetOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Per book: both positions and the decision a sync would take, with its reason."""
-    service = open_container(device, koreader_dir, sd_card).service()
+    service = open_container(device, koreader_dir, sd_card, set_).service()
     report = service.status(book or None)
     show(report, json_, title="Status")
     raise typer.Exit(exit_code(report))
@@ -184,12 +246,13 @@ def sync(
             show_default=False,
         ),
     ] = None,
+    set_: SetOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Run the decisions: pull into KOReader, push into the Kobo, per the settings."""
     if yes and interactive:
         raise Fail("--yes and --interactive cannot be used together")
-    service = open_container(device, koreader_dir, sd_card).service()
+    service = open_container(device, koreader_dir, sd_card, set_).service()
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
     report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)
@@ -205,11 +268,12 @@ def run_with_progress(
     show_bar: bool,
 ) -> RunReport:
     total = len(book_ids) if book_ids else len(service.library())
-    # A terminal prompt cannot share the screen with a live progress bar.
-    with progress_bar(total, show_bar and not isinstance(prompter, TerminalPrompter)) as advance:
+    with ProgressBar(total, show_bar) as bar:
+        if isinstance(prompter, TerminalPrompter):
+            prompter.bar = bar
         if dry_run:
-            return service.plan(book_ids or None, on_book=advance)
-        return service.sync_all(prompter, book_ids or None, on_book=advance)
+            return service.plan(book_ids or None, on_book=bar.advance)
+        return service.sync_all(prompter, book_ids or None, on_book=bar.advance)
 
 
 def show(report: RunReport, as_json: bool, title: str) -> None:
@@ -227,10 +291,15 @@ def exit_code(report: RunReport) -> int:
 
 
 @config_app.command("show")
-def config_show(device: DeviceOption = None, json_: JsonOption = False) -> None:
-    """Print the effective settings (defaults < config.toml < KKSYNC_* variables)."""
+def config_show(
+    device: DeviceOption = None,
+    koreader_dir: KOReaderDirOption = None,
+    set_: SetOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Print the effective settings (defaults < config.toml < KKSYNC_* variables < options)."""
     root = resolve_device(device)
-    settings = load_settings(root, {})
+    settings = effective_settings(root, koreader_dir, set_)
     if json_:
         emit_json({"file": str(config_path(root)), "settings": settings.as_plain()})
         return
@@ -289,18 +358,27 @@ def daemon(
     raise typer.Exit(run_daemon(root, koreader_dir, socket=socket, log_file=log_file, pid_file=pid_file))
 
 
+def show_usage_error(error: typer.TyperException) -> None:
+    """Typer's usage errors print their usage line and reason; anything else its message."""
+    show = getattr(error, "show", None)
+    if callable(show):
+        show()
+    else:
+        print_line(err, f"kksync: {error.format_message()}")
+
+
 def main() -> None:
     """Console entry point: exit 0 done, 1 usage/configuration/device error, 2 a book failed."""
     logging.basicConfig(level=os.environ.get("KKSYNC_LOG", "WARNING").upper(), stream=sys.stderr)
     try:
         result = app(standalone_mode=False)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("Aborted.")
         sys.exit(EXIT_USAGE)
-    except click.ClickException as error:
-        error.show()
+    except typer.TyperException as error:  # a bad option or argument: usage line + one-line reason
+        show_usage_error(error)
         sys.exit(EXIT_USAGE)
     except (Fail, ConfigurationError, DeviceError) as error:
         print_line(err, f"kksync: {error}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-import click
+import typer
 from rich.console import Console
 
 from adapters.device import DeviceLayout
@@ -139,7 +139,7 @@ def _run(console: Console, arguments: list[str]) -> None:
 
     console.print()
     console.rule(f"$ kksync {' '.join(arguments)}", style="dim")
-    with contextlib.suppress(click.exceptions.Exit):
+    with contextlib.suppress(typer.Exit):
         app(arguments, standalone_mode=False)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,63 @@ def test_a_bad_environment_variable_is_named(main_device: CopyDevice) -> None:
     assert result.returncode == 1
     message = _one_line_error(result.stderr)
     assert "sync_from_kobo_older" in message and "always" in message and "prompt, silent, never" in message
+
+
+def test_a_misspelt_environment_variable_is_named_not_ignored(main_device: CopyDevice) -> None:
+    layout = main_device()
+    result = kksync("status", "--device", layout.root, env={"KKSYNC_SYNC_TO_KOBO_NEWR": "prompt"})
+    assert result.returncode == 1
+    message = _one_line_error(result.stderr)
+    assert "KKSYNC_SYNC_TO_KOBO_NEWR" in message and "prompt" in message and "sync_to_kobo_newer" in message
+
+
+@pytest.mark.parametrize(
+    ("option", "named"),
+    [
+        ("sync_to_kobo_newr=silent", ["sync_to_kobo_newr", "silent", "sync_to_kobo_newer"]),
+        ("busy_timeout_seconds=soon", ["busy_timeout_seconds", "soon", "0 to 600"]),
+        ("sync_to_kobo_newer", ["KEY=VALUE"]),
+    ],
+    ids=["unknown setting", "bad seconds", "no equals sign"],
+)
+def test_a_bad_set_option_is_named(main_device: CopyDevice, option: str, named: list[str]) -> None:
+    layout = main_device()
+    before = file_hashes(layout.root, include_backups=True)
+    result = kksync("sync", "--device", layout.root, "--set", option)
+    assert result.returncode == 1
+    message = _one_line_error(result.stderr)
+    for word in named:
+        assert word in message
+    assert file_hashes(layout.root, include_backups=True) == before
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["sync", "--bogus"], "No such option: --bogus"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+        (["config", "set"], "Missing argument"),
+        (["status", "--device"], "requires an argument"),
+    ],
+    ids=["unknown option", "unknown command", "missing argument", "option without value"],
+)
+def test_usage_mistakes_get_one_error_line_not_a_traceback(arguments: list[str], reason: str) -> None:
+    result = kksync(*arguments)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and reason in last
+
+
+def test_the_command_runs_without_the_separate_click_package() -> None:
+    """Typer bundles its own click; a user's install has no ``click`` (only our dev tools pull it in)."""
+    script = (
+        "import sys; sys.modules['click'] = None; sys.argv = ['kksync', 'sync', '--help']\n"
+        "from entrypoints.cli import main; main()"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "--dry-run" in result.stdout
 
 
 def test_yes_and_interactive_together_are_refused(main_device: CopyDevice) -> None:

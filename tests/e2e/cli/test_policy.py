@@ -20,6 +20,7 @@ from tests.e2e.cli.devices import (
     by_book,
     content_cells,
     file_hashes,
+    json_document,
     kksync,
     ledger_books,
     sidecar_of,
@@ -126,6 +127,20 @@ def test_each_cell_follows_kksync_variables_over_the_file(policy_device: CopyDev
     again = sync_json(layout.root, env=env)
     assert file_hashes(layout.root) == hashes
     assert not any(book["written"] for book in again["books"])
+
+
+def test_each_cell_follows_set_options_over_variables_and_the_file(policy_device: CopyDevice) -> None:
+    layout = policy_device()
+    write_config(layout, ROTATIONS[1])
+    env = {f"KKSYNC_{setting.upper()}": action for setting, action in ROTATIONS[2].items()}
+    actions = ROTATIONS[0]  # the command line must win over both
+    options = [f"--set={setting}={action}" for setting, action in actions.items()]
+    before = DeviceState(layout)
+    check_cells(layout, sync_json(layout.root, *options, env=env), actions, before)
+    shown = kksync("config", "show", "--json", "--device", layout.root, *options, env=env)
+    assert shown.returncode == 0, shown.stderr
+    settings = json_document(shown)["settings"]
+    assert {key: value for key, value in settings.items() if key in actions} == actions
 
 
 def test_switching_off_pulls_in_config_toml_leaves_pushes_working(policy_device: CopyDevice) -> None:
