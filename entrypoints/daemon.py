@@ -137,8 +137,15 @@ class Daemon:
         self._observer = Observer()
         self._observer.daemon = True
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, ()))
+        self.host.on_rewired.append(self._follow_koreader_dir)
         self._observer.start()
         self._start_thread("kksync-sync", self._sync_loop)
+
+    def _follow_koreader_dir(self) -> None:
+        """After ``settings.set koreader_dir``: recognise and watch the new folder's files too."""
+        assert self.paths is not None
+        self.paths.follow(self.host.koreader_dir)
+        self._add_watches(watch_roots(self.root, self.host.koreader_dir, ()))
 
     def _start_thread(self, name: str, target: object) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
@@ -173,16 +180,21 @@ class Daemon:
         self._debouncer.run()
 
     def _catch_up(self) -> None:
-        def first_run(service: SyncService) -> list[Path]:
+        """Watch every book's sidecar folder first, so a failing first sync cannot leave any unwatched."""
+
+        def book_list(service: SyncService) -> list[Path]:
             books = service.library()
             self.methods.remember_paths(books)
+            return sorted(book_folders(books))
+
+        def first_sync(service: SyncService) -> None:
             if self._auto_sync():
                 self._log_run(service.sync_all(NobodyToAsk(), on_book=self._unless_stopping).books)
             self.detector.snapshot(service)
-            return sorted(book_folders(books))
 
-        folders = self.host.run(first_run, timeout=None)
+        folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
+        self.host.run(first_sync, timeout=None)
 
     def _on_batch(self, paths: set[str]) -> None:
         if self.stopping.is_set():

@@ -42,6 +42,8 @@ class ServiceHost:
         self.settings = self.load_settings()
         self.container = build(root, self.settings)
         self.service: SyncService = self.container.service()
+        self.on_rewired: list[Callable[[], None]] = []
+        """Called (on the worker) after a settings change rebuilt the service, e.g. to watch a new folder."""
 
     def load_settings(self) -> Settings:
         """Defaults < config.toml < KKSYNC_* < the ``--koreader-dir`` this server was started with."""
@@ -65,6 +67,9 @@ class ServiceHost:
             self.container = self._build(self.root, settings)
             self.service = self.container.service()
             self.service.open_books.update(open_books)
+            self.settings = settings
+            for listener in self.on_rewired:
+                listener()
         else:
             self.service.settings = settings
         self.settings = settings

@@ -43,6 +43,10 @@ class WatchedPaths:
         self.database_folder = _absolute(root / ".kobo")
         self.koreader_dir = _absolute(koreader_dir)
 
+    def follow(self, koreader_dir: Path) -> None:
+        """KOReader's folder moved (a setting changed): its files are the relevant ones now."""
+        self.koreader_dir = _absolute(koreader_dir)
+
     def relevant(self, path: str) -> bool:
         candidate = Path(path)
         if candidate.name.startswith(DATABASE_NAME):

@@ -95,3 +95,32 @@ def test_the_daemons_own_writes_do_not_start_more_syncs(daemon: RunningDaemon) -
     syncs = daemon.log.read_text().count("Pride and Prejudice: PULL")
     time.sleep(1.0)
     assert daemon.log.read_text().count("Pride and Prejudice: PULL") == syncs == 2  # first sync + this one
+
+
+def test_a_new_koreader_folder_set_over_rpc_is_watched(daemon: RunningDaemon, tmp_path: Path) -> None:
+    """``settings.set koreader_dir`` moves the watch too: a sidecar saved only there is pushed."""
+    folder = tmp_path / "desktop-koreader"
+    folder.mkdir()
+    dir_mode = 'return {\n    ["document_metadata_folder"] = "dir",\n}\n'
+    (folder / "settings.reader.lua").write_text(dir_mode)
+    daemon.result("settings.set", {"koreader_dir": str(folder)})
+    wait_for(lambda: f"watching {folder}" in daemon.log.read_text(), 5, "the daemon to watch the new folder")
+    # The sidecar is prepared elsewhere and moved in, so the new folder is the only place that changes.
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "settings.reader.lua").write_text(dir_mode)
+    layout = DeviceLayout(daemon.device)
+    assert kobo_percent(daemon.device, TIME_MACHINE) == 0
+    SidecarLibrary(layout, staging).write(
+        layout.book_host_path(TIME_MACHINE),
+        KOReaderWrite(
+            percent=0.6,
+            status="reading",
+            modified=datetime.now(UTC).date().isoformat(),
+            last_xpointer="/body/DocFragment[3]/body",
+        ),
+    )
+    begun = time.monotonic()
+    (staging / "docsettings").rename(folder / "docsettings")
+    wait_for(lambda: kobo_percent(daemon.device, TIME_MACHINE) > 0, SYNC_SECONDS, "the push")
+    assert time.monotonic() - begun < SYNC_SECONDS
