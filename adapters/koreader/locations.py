@@ -82,6 +82,19 @@ class KOReaderPaths:
         self.on_device = layout.to_device(self.data_dir) is not None
         self.data_label = DEVICE_DATA_LABEL if self.on_device else str(self.data_dir)
 
+    @property
+    def kepub_folders(self) -> tuple[PurePosixPath, ...]:
+        """Nickel's kepub folders as KOReader sees them: on the Kobo, or on this host's mount.
+
+        A desktop KOReader can open these extension-less files only through the kksync plugin
+        (with ``KKSYNC_DEVICE_ROOT`` pointing at the mount), which names their sidecars by the
+        same convention, so the host paths get it too.
+        """
+        if self.on_device:
+            return KEPUB_FOLDERS
+        roots = [self.layout.root] + ([self.layout.sd_root] if self.layout.sd_root is not None else [])
+        return tuple(PurePosixPath(os.path.abspath(root), ".kobo", "kepub") for root in roots)
+
     def document_path(self, document: Path) -> str:
         """The path KOReader opens this book with (and stores in ``doc_path``)."""
         if not self.on_device:
@@ -114,15 +127,17 @@ class KOReaderPaths:
         return self.data_dir / name
 
 
-def is_kobo_kepub(koreader_path: str) -> bool:
+def is_kobo_kepub(koreader_path: str, kepub_folders: tuple[PurePosixPath, ...] = KEPUB_FOLDERS) -> bool:
     """Nickel's extension-less kepub files, named by the kobo.koplugin convention."""
     path = PurePosixPath(koreader_path)
-    return path.parent in KEPUB_FOLDERS and "." not in path.name
+    return path.parent in kepub_folders and "." not in path.name
 
 
-def sidecar_naming(koreader_path: str) -> tuple[str, str]:
+def sidecar_naming(
+    koreader_path: str, kepub_folders: tuple[PurePosixPath, ...] = KEPUB_FOLDERS
+) -> tuple[str, str]:
     """The doc-mode ``.sdr`` folder and the metadata file name, as KOReader builds them."""
-    if is_kobo_kepub(koreader_path):
+    if is_kobo_kepub(koreader_path, kepub_folders):
         return koreader_path + SIDECAR_FOLDER_SUFFIX, "metadata.epub.lua"
     dot = koreader_path.rfind(".")
     if dot < 0:
@@ -183,7 +198,7 @@ class BookLocations:
 def locate(paths: KOReaderPaths, document: Path, digest: str | None) -> BookLocations:
     """All sidecar places of one book; ``digest`` is its partial MD5, None when unreadable."""
     koreader_path = paths.document_path(document)
-    doc_folder, file_name = sidecar_naming(koreader_path)
+    doc_folder, file_name = sidecar_naming(koreader_path, paths.kepub_folders)
     doc_spot = SidecarSpot(paths.host(f"{doc_folder}/{file_name}"), f"{doc_folder}/{file_name}")
     dir_spot = paths.in_data_dir(f"/docsettings{doc_folder}/{file_name}")
     hash_spot = None

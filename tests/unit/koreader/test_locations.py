@@ -84,6 +84,16 @@ def test_a_desktop_koreader_uses_host_paths_and_absolute_headers(tmp_path):
     assert where.hash is None
 
 
+def test_a_desktop_koreader_names_kepub_sidecars_as_the_plugin_does(tmp_path):
+    """Not KOReader's stock ``<mount>/.sdr/metadata.kobo/kepub/<id>.lua`` (its last dot is in ``.kobo``)."""
+    layout, root = device(tmp_path)
+    desktop = tmp_path / "config" / "koreader"
+    kepub = root / ".kobo" / "kepub" / "0N3773Z6SFV9Z"
+    where = locate(KOReaderPaths(layout, desktop), kepub, None)
+    assert where.doc.path == Path(f"{kepub}.sdr/metadata.epub.lua")
+    assert where.dir.path == Path(f"{desktop}/docsettings{kepub}.sdr/metadata.epub.lua")
+
+
 def test_the_save_target_per_mode(tmp_path):
     layout, root = device(tmp_path)
     where = locate(KOReaderPaths(layout, layout.koreader_dir), root / "books" / "Dune.epub", DIGEST)
