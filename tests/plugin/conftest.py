@@ -334,8 +334,8 @@ def harness(tmp_path: Path) -> PluginHarness:
 
 
 def sample_books(device_root: Path) -> list[dict[str, Any]]:
-    """Books as ``library.list`` returns them (docs/rpc.md), with their files on the temp device."""
-    kepub_dir = device_root / ".kobo" / "kepub"
+    """Books as ``library.list`` returns them (docs/rpc.md): on-device paths, for the temp device's files."""
+    kepub_dir = "/mnt/onboard/.kobo/kepub"
     return [
         {
             "book_id": "0RDTATJQNHSQ0",
@@ -346,7 +346,7 @@ def sample_books(device_root: Path) -> list[dict[str, Any]]:
             "source": "komga",
             "kind": "kepub",
             "readable": True,
-            "path": str(kepub_dir / "0RDTATJQNHSQ0"),
+            "path": f"{kepub_dir}/0RDTATJQNHSQ0",
             "cover": "/mnt/onboard/.kobo-images/12/34/0RDT.parsed",
             "kobo": {"percent": 45.0, "status": "READING", "updated_at": "2026-11-20T14:30:00Z"},
             "koreader": {"percent": 38.2, "status": "READING", "updated_at": "2026-11-19T21:02:11Z"},
@@ -360,7 +360,7 @@ def sample_books(device_root: Path) -> list[dict[str, Any]]:
             "source": "calibre-web",
             "kind": "kepub",
             "readable": True,
-            "path": str(kepub_dir / "c00698f0-3836-4428-b0fc-48354822fa80"),
+            "path": f"{kepub_dir}/c00698f0-3836-4428-b0fc-48354822fa80",
             "cover": None,
             "kobo": {"percent": 0.0, "status": "UNOPENED", "updated_at": None},
             "koreader": None,
@@ -388,7 +388,7 @@ def sample_books(device_root: Path) -> list[dict[str, Any]]:
             "source": "kobo-store",
             "kind": "kepub",
             "readable": False,
-            "path": str(kepub_dir / "d849352f-02e7-4a94-b524-a658a092b17d"),
+            "path": f"{kepub_dir}/d849352f-02e7-4a94-b524-a658a092b17d",
             "cover": None,
             "kobo": {"percent": 0.0, "status": "UNOPENED", "updated_at": None},
             "koreader": None,

@@ -39,7 +39,14 @@ end
 function Library:load()
     local result, daemon_message = self.daemon:call("library.list", nil, 5)
     if result and type(result.books) == "table" then
-        return readableOnly(result.books), "daemon", nil
+        local books = readableOnly(result.books)
+        if self.covers then
+            -- The daemon speaks on-device paths; an emulator (KKSYNC_DEVICE_ROOT) opens them elsewhere.
+            for _, book in ipairs(books) do
+                book.path = self.covers:localPath(book.path)
+            end
+        end
+        return books, "daemon", nil
     end
     daemon_message = daemon_message or "The kksync daemon sent no book list."
     local books, db_message = self.nickel_db:books()
