@@ -2,5 +2,7 @@ local _ = require("gettext")
 return {
     name = "kksync",
     fullname = _("Kobo Library (kksync)"),
-    description = _([[Lists the books of the Kobo's own library (including extension-less books from Komga and Calibre-Web), opens them in KOReader and keeps reading progress in sync with Nickel through the kksync daemon.]]),
+    description = _([[Lists the books of the Kobo's own library (including extension-less books from ]]
+        .. [[Komga and Calibre-Web), opens them in KOReader and keeps reading progress in sync with ]]
+        .. [[Nickel through the kksync daemon.]]),
 }

@@ -51,7 +51,8 @@ function Daemon:client()
         return nil, message
     end
     if not self.unix then
-        return nil, "This KOReader can open no Unix socket (neither LuaJIT's FFI nor socket.unix), so it cannot reach kksync."
+        return nil, "This KOReader can open no Unix socket (neither LuaJIT's FFI nor socket.unix), "
+            .. "so it cannot reach kksync."
     end
     return RpcClient.new{
         socket_path = info.socket,

@@ -6,7 +6,8 @@ a timeout) and costs a few milliseconds on a local socket. Timeouts are short so
 freezes for long: KOReader runs every call on its only thread.
 
 Failures come back as `nil, err` where `err` is a table:
-`{ kind = "unreachable"|"timeout"|"protocol"|"rpc", message = "<one line>", code = <rpc code>, data_kind = <kksync kind> }`.
+`{ kind = "unreachable"|"timeout"|"protocol"|"rpc", message = "<one line>",
+   code = <rpc code>, data_kind = <kksync kind> }`.
 ]]
 
 local RpcClient = {}
@@ -74,7 +75,8 @@ function RpcClient:_connect()
     local connected, err = sock:connect(self.socket_path)
     if not connected then
         sock:close()
-        return failure("unreachable", "kksync daemon does not answer on " .. self.socket_path .. " (" .. tostring(err) .. ")")
+        return failure("unreachable",
+            "kksync daemon does not answer on " .. self.socket_path .. " (" .. tostring(err) .. ")")
     end
     return sock
 end

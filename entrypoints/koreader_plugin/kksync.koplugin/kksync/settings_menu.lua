@@ -110,7 +110,7 @@ function SettingsMenu:_switchItem(switch)
         checked_func = function() return self.settings ~= nil and self.settings[switch.key] == true end,
         keep_menu_open = true,
         callback = function(touchmenu)
-            self:set(switch.key, not (self.settings[switch.key] == true))
+            self:set(switch.key, self.settings[switch.key] ~= true)
             refreshMenu(touchmenu)
         end,
     }
