@@ -20,6 +20,7 @@ from application.errors import BackupError
 logger = logging.getLogger(__name__)
 
 BACKUP_STAMP = "%Y%m%dT%H%M%SZ"
+PARTIAL_SUFFIX = ".partial"
 _BACKUP_NAME = re.compile(r"KoboReader-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<counter>\d+))?\.sqlite")
 
 
@@ -35,18 +36,32 @@ class BackupStore:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             target = self._free_name(now)
-            partial = target.with_name(target.name + ".partial")
-            _copy(source, partial)
-        except (OSError, sqlite3.Error) as error:
-            raise BackupError(f"Backup of the Kobo database into {self.folder} failed: {error}") from error
-        problem = integrity_problem(partial)
-        if problem is not None:
-            partial.unlink(missing_ok=True)
-            raise BackupError(f"Backup {target} failed its integrity check ({problem}); it was deleted")
-        partial.replace(target)
+        except OSError as error:
+            raise self._failed(error) from error
+        partial = target.with_name(target.name + PARTIAL_SUFFIX)
+        try:
+            self._write(source, partial, target)
+        except BaseException:
+            _discard(partial)  # a half-written copy must not stay on the device, whatever went wrong
+            raise
         logger.info("backed up the Kobo database to %s", target)
         self.prune()
         return target
+
+    def _write(self, source: sqlite3.Connection, partial: Path, target: Path) -> None:
+        """Copy into ``partial``, verify it, then rename it to ``target``; failures as ``BackupError``."""
+        try:
+            _copy(source, partial)
+            problem = integrity_problem(partial)
+            if problem is None:
+                partial.replace(target)
+        except (OSError, sqlite3.Error) as error:
+            raise self._failed(error) from error
+        if problem is not None:
+            raise BackupError(f"Backup {target} failed its integrity check ({problem}); it was deleted")
+
+    def _failed(self, error: Exception) -> BackupError:
+        return BackupError(f"Backup of the Kobo database into {self.folder} failed: {error}")
 
     def backups(self) -> list[Path]:
         """Existing backups, oldest first (by their timestamp, then their same-second counter)."""
@@ -69,7 +84,7 @@ class BackupStore:
         stamp = now.astimezone(UTC).strftime(BACKUP_STAMP)
         candidate = self.folder / f"KoboReader-{stamp}.sqlite"
         counter = 0
-        while candidate.exists() or candidate.with_name(candidate.name + ".partial").exists():
+        while candidate.exists() or candidate.with_name(candidate.name + PARTIAL_SUFFIX).exists():
             counter += 1
             candidate = self.folder / f"KoboReader-{stamp}-{counter}.sqlite"
         return candidate
@@ -84,6 +99,19 @@ def integrity_problem(path: Path) -> str | None:
         return str(error)
     messages = [str(row[0]) for row in rows]
     return None if messages == ["ok"] else "; ".join(messages[:3])
+
+
+def _discard(partial: Path) -> None:
+    """Delete an unfinished copy and any rollback journal SQLite left beside it.
+
+    Only logs when that fails too: the caller re-raises the error that stopped the backup, which
+    is the one the person needs to see.
+    """
+    for path in (partial, partial.with_name(partial.name + "-journal")):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            logger.warning("could not delete the unfinished backup %s: %s", path, error)
 
 
 def _copy(source: sqlite3.Connection, target: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+from adapters.kobo.backup import BackupStore
 from adapters.kobo.builder import add_kepub_book
 from adapters.kobo.library import NickelLibrary
 from application.errors import BackupError
@@ -108,6 +109,50 @@ def test_a_backup_failing_its_integrity_check_is_deleted(
     with pytest.raises(BackupError, match="integrity check"):
         library.backup()
     assert list((layout.kksync_dir / "backups").iterdir()) == []
+
+
+def test_a_copy_that_fails_leaves_no_partial_file(tmp_path: Path) -> None:
+    closed = sqlite3.connect(":memory:")
+    closed.close()  # SQLite has already created the target file when the copy fails
+    store = BackupStore(tmp_path / "backups")
+    with pytest.raises(BackupError, match="closed database") as raised:
+        store.take(closed, NOON)
+    assert isinstance(raised.value.__cause__, sqlite3.ProgrammingError)
+    assert list(store.folder.iterdir()) == []
+
+
+def test_a_copy_failing_halfway_is_deleted_with_its_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = sample_device(tmp_path)
+
+    def disk_full(source: sqlite3.Connection, target: Path) -> None:
+        target.write_bytes(b"SQLite format 3\x00 and then the disk was full")
+        target.with_name(target.name + "-journal").write_bytes(b"hot journal")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr("adapters.kobo.backup._copy", disk_full)
+    with pytest.raises(BackupError, match="database or disk is full"):
+        NickelLibrary(layout, clock=FixedClock(NOON)).backup()
+    assert list((layout.kksync_dir / "backups").iterdir()) == []
+
+
+def test_when_the_cleanup_fails_too_the_copy_error_is_the_one_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = sqlite3.connect(":memory:")
+    closed.close()
+    real_unlink = Path.unlink
+
+    def refuse_partial(path: Path, missing_ok: bool = False) -> None:
+        if path.name.endswith(".partial"):
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse_partial)
+    with pytest.raises(BackupError, match="closed database"):
+        BackupStore(tmp_path / "backups").take(closed, NOON)
+    assert "could not delete the unfinished backup" in caplog.text
 
 
 def test_a_backup_folder_that_cannot_be_made_is_a_backup_error(tmp_path: Path) -> None:
