@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from application.reports import BookReport, RunReport
@@ -16,22 +17,47 @@ STATUS_WORDS = {"UNOPENED": "unread", "READING": "reading", "FINISHED": "finishe
 ARROWS = {Transfer.PULL: "Kobo → KOReader", Transfer.PUSH: "KOReader → Kobo"}
 
 
-def side(position: ReadingPosition | None) -> str:
+def percent_text(percent: float) -> str:
+    """One decimal, rounded the same way in every table (``books`` and ``status`` agree)."""
+    return f"{round(percent, 1):.1f} %"
+
+
+def side(position: ReadingPosition | None, koreader: bool = False) -> str:
+    """Percent and status, the time, and where: the chapter file and the side's own anchor."""
     if position is None:
         return "—"
     when = iso(position.updated_at) or "no time"
     status = STATUS_WORDS[position.status.value]
-    return f"{position.progress * 100:.1f} % {status}\n[dim]{when.replace('T', ' ').rstrip('Z')}[/dim]"
+    time_text = when.replace("T", " ").rstrip("Z")
+    lines = [f"{percent_text(position.progress * 100)} {status}", f"[dim]{time_text}"]
+    where = location(position, koreader)
+    if where:
+        lines.append(where)
+    return "\n".join(lines) + "[/dim]"
+
+
+def location(position: ReadingPosition, koreader: bool) -> str:
+    """``chapter05.xhtml #kobo.12.3`` (Nickel's span) or ``chapter05.xhtml /body/DocFragment[6]/…``
+    (KOReader's whole xpointer); each side shows the other's anchor only when it lacks its own."""
+    locator = position.locator
+    if locator is None:
+        return ""
+    chapter = locator.chapter_href.rpartition("/")[2]
+    span = f"#{locator.kobo_span}" if locator.kobo_span else None
+    anchors = (locator.xpointer, span) if koreader else (span, locator.xpointer)
+    anchor = next((a for a in anchors if a), "")
+    return escape(f"{chapter} {anchor}".strip())
 
 
 def decision_text(report: BookReport, dry_run: bool) -> str:
     decision = report.decision
     if report.error:
         return "[red]failed[/red]"
+    scenario = f" ({decision.scenario.value.lower()})" if decision.scenario is not None else ""
     if decision.transfer is Transfer.SKIP:
         reason = decision.reason.value.lower().replace("_", " ") if decision.reason else "skip"
-        return f"[dim]{reason}[/dim]"
-    arrow = ARROWS[decision.transfer]
+        return f"[dim]{reason}{scenario}[/dim]"
+    arrow = ARROWS[decision.transfer] + scenario
     if report.written:
         return f"[green]{arrow}[/green]"
     if report.question is not None:
@@ -42,11 +68,12 @@ def decision_text(report: BookReport, dry_run: bool) -> str:
 def report_table(report: RunReport, title: str) -> Table:
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("Book", overflow="fold", max_width=40)
-    table.add_column("Kobo")
-    table.add_column("KOReader")
+    table.add_column("Kobo", overflow="fold")
+    table.add_column("KOReader", overflow="fold")
     table.add_column("Decision")
     for book in report.books:
-        table.add_row(book.title, side(book.kobo), side(book.koreader), decision_text(book, report.dry_run))
+        kobo, koreader = side(book.kobo), side(book.koreader, koreader=True)
+        table.add_row(book.title, kobo, koreader, decision_text(book, report.dry_run))
     return table
 
 
@@ -99,4 +126,4 @@ def library_table(rows: list[dict[str, Any]]) -> Table:
 def _percent(side_json: dict[str, Any]) -> str:
     if side_json["percent"] is None:
         return "—"
-    return f"{side_json['percent']:.1f} % {STATUS_WORDS[side_json['status']]}"
+    return f"{percent_text(side_json['percent'])} {STATUS_WORDS[side_json['status']]}"

@@ -82,6 +82,21 @@ def test_status_reports_every_decision_without_writing(main_device: CopyDevice) 
     assert file_hashes(layout.root, include_backups=True) == before
 
 
+def test_the_status_table_shows_where_each_side_is_and_why(main_device: CopyDevice) -> None:
+    """The terminal table carries what --json does: chapter, span / xpointer, newer / older."""
+    layout = main_device()
+    report = by_book(json_document(kksync("status", "--json", "--book", PRIDE_ID, "--device", layout.root)))
+    pride = report[PRIDE_ID]
+    table = kksync("status", "--book", PRIDE_ID, "--device", layout.root, env={"COLUMNS": "250"})
+    assert table.returncode == 0, table.stderr
+    text = table.stdout
+    kobo_chapter = pride["kobo"]["chapter"].rpartition("/")[2]
+    assert f"{kobo_chapter} #{pride['kobo']['span']}" in text
+    assert pride["koreader"]["xpointer"] in text
+    assert f"({pride['scenario'].lower()})" in text
+    assert f"{pride['kobo']['percent']:.1f} %" in text
+
+
 def test_book_ids_with_apostrophes_percent_signs_and_accents_select_exactly_those_books(
     main_device: CopyDevice,
 ) -> None:
