@@ -10,13 +10,16 @@ the device (or a sync tool with a bug) controls that program, so kksync runs it 
   global read, so ``os``, ``io``, ``require`` and KOReader's ``nan``/``inf`` all fail loudly;
 - strings lose their metatable, so ``("x"):rep(1e9)`` and pattern functions are unreachable;
 - the chunk runs with the JIT switched off in a coroutine with a count hook, which stops endless
-  loops after an instruction budget; ``max_memory`` stops memory bombs;
+  loops after an instruction budget and slow ones after a wall-clock time limit (one instruction
+  can take milliseconds: ``s < t`` compares two whole strings); ``max_memory`` stops memory bombs
+  and so bounds the cost of any single instruction;
 - the result must be a non-empty table (KOReader deletes anything else), is converted without
   recursion, and must not nest deeper than ``MAX_NESTING``, hold more than ``max_values`` values,
   or use one table twice (which would also let a tiny file expand exponentially or loop).
 
 NaN and infinities are refused: KOReader writes them as ``nan``/``inf``, which read back as nil, so
-such a file cannot be rewritten byte for byte; KOReader drops the field itself on its next save.
+such a file cannot be rewritten byte for byte; KOReader drops the field itself on its next save. An
+infinite key is refused too: written as ``[inf]`` it reads back as ``[nil]``, which breaks the file.
 """
 
 from __future__ import annotations
@@ -37,13 +40,23 @@ log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_MEMORY_BYTES = 256 * 1024 * 1024
 INSTRUCTION_BUDGET = 20_000_000
+# Whole seconds of wall-clock time one file may spend in Lua. A sidecar far larger than any real one
+# (5,000 annotations, 3 MB) needs ~30 ms, so 3 s leaves a wide margin for slow machines, while a
+# hostile file holds the shared runtime's lock, and so stalls every other reader in a daemon, for
+# 3 to 4 s at most instead of hours.
+TIME_LIMIT_SECONDS = 3
+# Instructions between two runs of the count hook. The time limit is only seen when the hook runs,
+# and one instruction can take milliseconds: within max_memory the slowest found, comparing two
+# 48 MiB strings, takes ~5 ms. 100 keeps the delay under a second (~0.2 s measured on such loops);
+# the hook then adds ~0.15 s to a run that spends the whole instruction budget.
+HOOK_INTERVAL = 100
 MAX_VALUES = 1_000_000
 BYTECODE_MARK = b"\x1b"
 
 _RUNNER = b"""
 local load, setmetatable, error, tostring, type, next = load, setmetatable, error, tostring, type, next
 local jit, sethook, create, resume = jit, debug.sethook, coroutine.create, coroutine.resume
-local collect = collectgarbage
+local collect, ceil, wall_seconds = collectgarbage, math.ceil, os.time
 debug.setmetatable("", nil)
 
 local guard = {
@@ -73,12 +86,34 @@ local function shape_error(root, max_values, max_depth)
   return nil
 end
 
-local function run(text, chunkname, budget, max_values, max_depth, allow_empty)
+-- The count hook, run every `every` instructions: it stops the chunk once it has used `budget`
+-- instructions or more than `seconds` seconds. os.time is portable, costs no call into Python
+-- (which would wait for the GIL) and counts whole seconds, so the limit is seen between `seconds`
+-- and `seconds` + 1. The hook runs many times a second whenever the limit matters, so a longer
+-- step means the system clock was changed or the process stopped: it counts as one second, and a
+-- clock set back counts as none.
+local function limits_hook(budget, every, seconds)
+  local hooks_left, elapsed, last = ceil(budget / every), 0, wall_seconds()
+  return function()
+    hooks_left = hooks_left - 1
+    if hooks_left <= 0 then error("runs too long (instruction budget exhausted)", 0) end
+    local now = wall_seconds()
+    if now ~= last then
+      if now > last then elapsed = elapsed + 1 end
+      last = now
+      if elapsed > seconds then error("runs too long (took more than " .. seconds .. " seconds)", 0) end
+    end
+  end
+end
+
+local function run(text, chunkname, budget, every, seconds, max_values, max_depth, allow_empty)
+  if every > budget then every = budget end
+  local hook = limits_hook(budget, every, seconds)
   local chunk, syntax_error = load(text, chunkname, "t", setmetatable({}, guard))
   if not chunk then return false, syntax_error end
   jit.off(chunk, true)
   local co = create(chunk)
-  sethook(co, function() error("runs too long (instruction budget exhausted)", 0) end, "", budget)
+  sethook(co, hook, "", every)
   local ok, result = resume(co)
   sethook(co)
   if not ok then return false, tostring(result) end
@@ -107,11 +142,13 @@ class LuaSandbox:
         max_file_bytes: int = MAX_FILE_BYTES,
         max_memory: int = MAX_MEMORY_BYTES,
         instruction_budget: int = INSTRUCTION_BUDGET,
+        time_limit_seconds: int = TIME_LIMIT_SECONDS,
         max_values: int = MAX_VALUES,
     ) -> None:
         self.max_file_bytes = max_file_bytes
         self.max_memory = max_memory
         self.instruction_budget = instruction_budget
+        self.time_limit_seconds = time_limit_seconds
         self.max_values = max_values
         self._lock = threading.Lock()
         self._runtime: Any = None
@@ -149,7 +186,14 @@ class LuaSandbox:
         try:
             chunk_name = b"=" + Path(source).name.encode("utf-8", "replace")
             ok, result = self._run(
-                text, chunk_name, self.instruction_budget, self.max_values, MAX_NESTING, allow_empty
+                text,
+                chunk_name,
+                self.instruction_budget,
+                HOOK_INTERVAL,
+                self.time_limit_seconds,
+                self.max_values,
+                MAX_NESTING,
+                allow_empty,
             )
             if not ok:
                 reason = result.decode("utf-8", "replace") if isinstance(result, bytes) else str(result)
@@ -222,6 +266,9 @@ def _convert_key(lua_key: Any, source: str) -> LuaKey:
         raise _refuse(source, f"uses a {kind} as a table key")
     if isinstance(lua_key, bytes):
         return python_string(lua_key)
+    if isinstance(lua_key, float) and not math.isfinite(lua_key):
+        # Lua refuses a NaN key itself; an infinite one is written as [inf], read back as [nil].
+        raise _refuse(source, "uses an infinite number as a table key, which KOReader cannot re-read")
     return lua_key
 
 

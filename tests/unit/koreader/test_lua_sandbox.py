@@ -8,10 +8,24 @@ from pathlib import Path
 import pytest
 
 from adapters.koreader.lua_sandbox import MAX_FILE_BYTES, LuaSandbox
+from adapters.koreader.lua_writer import render_settings_file
 from application.errors import SidecarError
 
 SANDBOX = LuaSandbox()
 QUICK_SECONDS = 5.0
+# Only a guard against a hang: a file on the time limit is refused within about TIME_LIMIT_SECONDS + 1.
+HANG_SECONDS = 30.0
+# Each ``s < t`` compares two 32 MiB strings: a few ms per instruction, hours for the whole budget.
+SLOW_COMPARISONS = (
+    b'local s = "xxxxxxxxxxxxxxxx" for i = 1, 21 do s = s .. s end '
+    b'local t = s .. "y" while s < t do end return {}'
+)  # 108 bytes
+
+
+def string_of_mib(mib: int) -> bytes:
+    """Lua that builds ``s``, a string of ``mib`` MiB (a power of two), by doubling 16 bytes."""
+    doublings = (mib * 1024 * 1024 // 16).bit_length() - 1
+    return b'local s = "xxxxxxxxxxxxxxxx" for i = 1, %d do s = s .. s end ' % doublings
 
 
 def refusal(text: bytes, name: str = "/books/Hostile.sdr/metadata.epub.lua") -> str:
@@ -39,7 +53,21 @@ def test_io_open_is_not_reachable(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["require", "dofile", "load", "loadstring", "debug", "string", "getmetatable"]
+    "name",
+    # table.concat and string.format would be slow single calls the count hook cannot interrupt;
+    # pcall would let the chunk catch the hook's error and carry on.
+    [
+        "require",
+        "dofile",
+        "load",
+        "loadstring",
+        "debug",
+        "string",
+        "table",
+        "getmetatable",
+        "pcall",
+        "xpcall",
+    ],
 )
 def test_no_global_function_is_reachable(name):
     assert f"'{name}'" in refusal(f"local f = {name} return {{a = 1}}".encode())
@@ -51,6 +79,58 @@ def test_string_methods_are_not_reachable():
 
 def test_an_endless_loop_stops_on_the_instruction_budget():
     assert "runs too long" in refusal(b"while true do end")
+
+
+def test_a_budget_smaller_than_the_hook_interval_still_stops_a_loop():
+    small = LuaSandbox(instruction_budget=10)
+    with pytest.raises(SidecarError, match="instruction budget"):
+        small.load_text(b"while true do end", "tiny budget")
+
+
+@pytest.mark.slow
+def test_slow_instructions_stop_on_the_time_limit():
+    started = time.monotonic()
+    with pytest.raises(SidecarError, match=r"runs too long \(took more than \d+ seconds\)") as caught:
+        SANDBOX.load_text(SLOW_COMPARISONS, "/books/Hostile.sdr/metadata.epub.lua")
+    assert time.monotonic() - started < HANG_SECONDS
+    assert "/books/Hostile.sdr/metadata.epub.lua" in str(caught.value)
+    assert SANDBOX.load_text(b"return {after = true}", "next") == {"after": True}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Each concatenation copies 32 MiB, then drops it: the memory limit never trips.
+        string_of_mib(32) + b'while true do local u = s .. "y" end',
+        # Three operands in one instruction (three of 32 MiB would hit the memory limit).
+        string_of_mib(16) + b"while true do local u = s .. s .. s end",
+    ],
+)
+@pytest.mark.slow
+def test_slow_concatenations_stop_on_the_time_limit(source):
+    quick = LuaSandbox(time_limit_seconds=1)
+    started = time.monotonic()
+    with pytest.raises(SidecarError, match="took more than 1 seconds"):
+        quick.load_text(source, "concat")
+    assert time.monotonic() - started < HANG_SECONDS
+
+
+def test_a_sidecar_with_5000_annotations_still_reads():
+    annotations = {
+        index: {
+            "chapter": f"Chapter {index // 40}",
+            "datetime": "2026-02-20 18:08:13",
+            "note": f"Note {index}\nsecond line",
+            "pageno": index,
+            "pos0": f"/body/DocFragment[{index}]/body/p[7]/text().0",
+            "pos1": f"/body/DocFragment[{index}]/body/p[8]/text().112",
+            "text": "I must not fear. Fear is the mind-killer. " * 4,
+        }
+        for index in range(1, 5001)
+    }
+    table = {"annotations": annotations, "doc_path": "/mnt/onboard/books/Dune.epub", "percent_finished": 0.5}
+    text = render_settings_file(table, "/mnt/onboard/books/Dune.sdr/metadata.epub.lua")
+    assert SANDBOX.load_text(text, "metadata.epub.lua") == table
 
 
 def test_an_endless_recursion_stops():
@@ -104,6 +184,15 @@ def test_nan_and_inf_as_koreader_writes_them_are_refused(literal):
 @pytest.mark.parametrize("expression", [b"0/0", b"1/0", b"-1/0"])
 def test_computed_nan_and_inf_are_refused(expression):
     assert "NaN or infinite" in refusal(b"return {x = " + expression + b"}")
+
+
+@pytest.mark.parametrize("expression", [b"1/0", b"-1/0"])
+def test_infinite_keys_are_refused(expression):
+    assert "infinite number as a table key" in refusal(b"return {a = {[" + expression + b"] = 1}}")
+
+
+def test_a_nan_key_is_refused_by_lua_itself():
+    assert "table index is NaN" in refusal(b"local t = {a = 1} t[0/0] = 1 return t")
 
 
 def test_precompiled_bytecode_is_refused():
