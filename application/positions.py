@@ -43,11 +43,13 @@ class BookFile:
         return self._document
 
     def chapter_map(self) -> ChapterMap | None:
-        """Nickel's own chapter rows when they carry sizes, else the file's spine sizes."""
-        if self.book.kind is BookKind.KEPUB:
-            kobo_map = self.book.chapter_map()
-            if kobo_map.total > 0:
-                return kobo_map
+        """Nickel's own chapter rows when they measure the book, else the file's spine sizes.
+
+        Rows whose offsets and sizes are all 0 measure nothing: read as a map, they would put the
+        whole book into the last chapter.
+        """
+        if self.book.kind is BookKind.KEPUB and self.book.chapters_are_measured():
+            return self.book.chapter_map()
         document = self.document()
         return document.chapter_map() if document is not None else None
 

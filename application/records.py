@@ -88,6 +88,10 @@ class KoboBook:
         """The spine as Nickel measured it; sizes re-derived from offsets when truncated."""
         return ChapterMap([Chapter(c.zip_path, c.offset, c.size) for c in self.chapters], KOBO_PERCENT_TOTAL)
 
+    def chapters_are_measured(self) -> bool:
+        """Whether Nickel's chapter rows say where chapters are (some offset or size is not 0)."""
+        return any(c.offset > 0 or c.size > 0 for c in self.chapters)
+
     def chapter(self, zip_path: str | None) -> KoboChapter | None:
         return next((c for c in self.chapters if c.zip_path == zip_path), None)
 
