@@ -1,9 +1,11 @@
 """A device made of the real firmware 4.38 ``KoboReader.sqlite`` and book files generated to match it.
 
-The fixture holds 34 books but no book files. For the two books Nickel has a bookmark in, an EPUB
-is generated whose spine is exactly that book's ContentType 9 rows (``<bookpart>!<opfdir>!<href>``,
-in ``VolumeIndex`` order), with enough paragraphs that the bookmarked koboSpan exists; the PDF row
-gets a PDF file. Every other book stays without a file, as on a Kobo whose downloads were removed.
+The fixture holds 34 books but no book files. Every kepub Nickel has chapter rows for (the 24 it
+downloaded and opened) gets an EPUB whose spine is exactly that book's ContentType 9 rows
+(``<bookpart>!<opfdir>!<href>``, in ``VolumeIndex`` order), so every chapter has koboSpans; in the
+two books Nickel has a bookmark in, the bookmarked chapter has enough paragraphs that the
+bookmarked koboSpan exists. The PDF row gets a PDF file. The 9 store books with no chapter rows
+(``IsDownloaded='false'``) stay without a file, as on a Kobo that never downloaded them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from pathlib import Path
 from adapters.device import DeviceLayout
 from adapters.epub.kepub_builder import BookSpec, ChapterSpec, build_epub
 from tests.support.nickel import real_fixture
+
+KEPUB_MIME = "application/x-kobo-epub+zip"
+PARAGRAPHS_PER_CHAPTER = 3
 
 
 @dataclass(frozen=True)
@@ -45,33 +50,52 @@ def build_real_fixture_device(folder: Path) -> DeviceLayout:
     layout = DeviceLayout(folder)
     layout.database.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(real_fixture(), layout.database)
-    for book in BOOKMARKED:
-        build_epub(book_spec(layout.database, book), layout.book_host_path(book.book_id), kepub=True)
+    for book_id in downloaded_kepubs(layout.database):
+        build_epub(book_spec(layout.database, book_id), layout.book_host_path(book_id), kepub=True)
     pdf = layout.book_host_path(PDF_ID)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.write_bytes(MINIMAL_PDF)
     return layout
 
 
-def book_spec(db: Path, book: Bookmarked) -> BookSpec:
-    """An EPUB whose spine is the book's chapter rows; the bookmarked chapter is long enough."""
-    with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+def downloaded_kepubs(db: Path) -> list[str]:
+    """The kepub book rows that have chapter rows, i.e. whose file Nickel has processed."""
+    with closing(_read_only(db)) as connection:
+        rows = connection.execute(
+            "SELECT ContentID FROM content AS book WHERE ContentType = 6 AND MimeType = ? AND EXISTS "
+            "(SELECT 1 FROM content WHERE BookID = book.ContentID AND ContentType = 9) ORDER BY ContentID",
+            (KEPUB_MIME,),
+        ).fetchall()
+    return [book_id for (book_id,) in rows]
+
+
+def book_spec(db: Path, book_id: str) -> BookSpec:
+    """An EPUB whose spine is the book's chapter rows; a bookmarked chapter is long enough."""
+    bookmarked = next((book for book in BOOKMARKED if book.book_id == book_id), None)
+    with closing(_read_only(db)) as connection:
         title, author = connection.execute(
-            "SELECT Title, Attribution FROM content WHERE ContentID = ?", (book.book_id,)
+            "SELECT Title, Attribution FROM content WHERE ContentID = ?", (book_id,)
         ).fetchone()
         rows = connection.execute(
             "SELECT ContentID FROM content WHERE BookID = ? AND ContentType = 9 ORDER BY VolumeIndex",
-            (book.book_id,),
+            (book_id,),
         ).fetchall()
     opf_dirs, chapters = set(), []
     for (chapter_id,) in rows:
         _, opf_dir, href = chapter_id.rsplit("!", 2)
         opf_dirs.add(opf_dir)
         zip_path = f"{opf_dir}/{href}" if opf_dir else href
-        paragraphs = _paragraphs_reaching(book.span) if zip_path == book.zip_path else _paragraphs(3)
+        if bookmarked is not None and zip_path == bookmarked.zip_path:
+            paragraphs = _paragraphs_reaching(bookmarked.span)
+        else:
+            paragraphs = _paragraphs(PARAGRAPHS_PER_CHAPTER)
         chapters.append(ChapterSpec(href, title=href, paragraphs=paragraphs))
-    assert len(opf_dirs) == 1, f"{book.book_id}: chapter rows disagree on the OPF folder"
+    assert len(opf_dirs) == 1, f"{book_id}: chapter rows disagree on the OPF folder"
     return BookSpec(title=title, author=author or "Unknown", chapters=chapters, opf_dir=opf_dirs.pop())
+
+
+def _read_only(db: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
 
 
 def _paragraphs_reaching(span: str) -> list[str]:
