@@ -10,6 +10,7 @@ import pytest
 
 from adapters.kobo.library import NickelLibrary
 from application.records import BookKind, BookSource, FileState, KoboWrite
+from domain.status import ReadingStatus, status_from_kobo
 from tests.support.nickel import changed_cells, content_cells, device_with_real_fixture, schema_dump
 
 SEVEN_PRINCIPLES = "c00698f0-3836-4428-b0fc-48354822fa80"
@@ -31,6 +32,53 @@ def test_all_34_books_with_source_and_kind(library: NickelLibrary) -> None:
     assert Counter(book.source for book in books) == {BookSource.KOBO_STORE: 20, BookSource.SIDELOADED: 14}
     assert Counter(book.kind for book in books) == {BookKind.KEPUB: 33, BookKind.PDF: 1}
     assert all(book.file_state is FileState.MISSING for book in books)  # the fixture ships no book files
+
+
+# Book by book, as the fixture holds them (ContentID, EntitlementId, MimeType, Title, ReadStatus).
+SOME_BOOKS = [
+    pytest.param(
+        SEVEN_PRINCIPLES, BookSource.KOBO_STORE, BookKind.KEPUB,
+        "The Seven Principles For Making Marriage Work", ReadingStatus.READING, id="store, reading",
+    ),
+    pytest.param(
+        "4a33da5b-1e53-4782-92ae-f78799a12bf8", BookSource.KOBO_STORE, BookKind.KEPUB,
+        "The Love Prescription", ReadingStatus.UNOPENED, id="store, opened once, ReadStatus 0",
+    ),
+    pytest.param(
+        "184542ff-f391-4972-a443-7cb90615105f", BookSource.KOBO_STORE, BookKind.KEPUB,
+        "Trauma: The Invisible Epidemic", ReadingStatus.UNOPENED, id="store, never downloaded",
+    ),
+    pytest.param(
+        ART_OF_WAR, BookSource.SIDELOADED, BookKind.KEPUB, "The Art of War", ReadingStatus.READING,
+        id="sideloaded, reading",
+    ),
+    pytest.param(
+        "file:///mnt/onboard/Ahrens, Sonke/How to Take Smart Notes. One Simple Technique to Boost Writing, "
+        "Learning and Thinking - Sonke Ahrens.kepub.epub",
+        BookSource.SIDELOADED, BookKind.KEPUB,
+        "How to Take Smart Notes. One Simple Technique to Boost Writing, Learning and Thinking",
+        ReadingStatus.UNOPENED, id="sideloaded, unread",
+    ),
+    pytest.param(
+        PDF, BookSource.SIDELOADED, BookKind.PDF, "The Myth of Academic Excellence and Scientific Curiosity",
+        ReadingStatus.UNOPENED, id="pdf",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("book_id", "source", "kind", "title", "status"), SOME_BOOKS)
+def test_book_by_book_source_kind_title_and_reading_status(
+    library: NickelLibrary,
+    book_id: str,
+    source: BookSource,
+    kind: BookKind,
+    title: str,
+    status: ReadingStatus,
+) -> None:
+    book = library.book(book_id)
+    assert book is not None
+    assert (book.source, book.kind, book.title) == (source, kind, title)
+    assert status_from_kobo(book.read_status) is status
 
 
 def test_seven_principles_reading_state_and_chapters(library: NickelLibrary) -> None:
