@@ -79,7 +79,9 @@ class EpubContent:
             log.info("%s", error)
             return error
         log.debug("%s: %d spine items from %s", path.name, len(package.spine), package.opf_path)
-        return EpubDocument(path, package.spine, self.max_entry_bytes, self._chapters)
+        return EpubDocument(
+            path, package.spine, self.max_entry_bytes, self._chapters, fragment_count=package.fragment_count
+        )
 
 
 def _check_text_is_plain(archive: BookArchive, spine: tuple[SpineItem, ...]) -> None:

@@ -72,9 +72,13 @@ class EpubDocument:
         spine: Sequence[SpineItem],
         max_entry_bytes: int,
         chapters: ChapterCache | None = None,
+        fragment_count: int | None = None,
     ) -> None:
+        """``fragment_count``: crengine's DocFragments, when placeholders make it more than the spine."""
         self.path = path
         self._spine = tuple(spine)
+        self._fragment_count = fragment_count if fragment_count is not None else len(self._spine)
+        self._by_fragment = {item.fragment_index: i for i, item in enumerate(self._spine)}
         self._max_entry_bytes = max_entry_bytes
         self._index = {item.zip_path: i for i, item in enumerate(self._spine)}
         self._chapters = chapters if chapters is not None else ChapterCache()
@@ -129,9 +133,9 @@ class EpubDocument:
 
     def locate(self, xpointer: str) -> XPointerTarget | None:
         parsed = parse_xpointer(xpointer)
-        if parsed is None or parsed.fragment > len(self._spine):
-            return None
-        index = parsed.fragment - 1
+        index = None if parsed is None else self._by_fragment.get(parsed.fragment)
+        if parsed is None or index is None:
+            return None  # no such fragment, or a placeholder with nothing to read
         chapter = self._chapter(index)
         offset = chapter.resolve(parsed.steps, parsed.point)
         if offset is None:
@@ -153,7 +157,7 @@ class EpubDocument:
         return index
 
     def _prefix(self, index: int) -> str:
-        return fragment_prefix(self._spine[index].fragment_index, len(self._spine))
+        return fragment_prefix(self._spine[index].fragment_index, self._fragment_count)
 
     def _chapter_named(self, zip_path: str) -> ChapterText | None:
         index = self.spine_index(zip_path)

@@ -30,6 +30,8 @@ class Package:
 
     opf_path: str
     spine: tuple[SpineItem, ...]
+    fragment_count: int
+    """DocFragments crengine makes: the spine items plus placeholders for unusable ones."""
 
 
 def read_package(archive: BookArchive) -> Package:
@@ -39,16 +41,21 @@ def read_package(archive: BookArchive) -> Package:
     opf_dir = posixpath.dirname(opf_path)
     manifest = _manifest(root, opf_dir)
     spine: list[SpineItem] = []
+    fragment = 0
     for idref, linear in _itemrefs(root):
         candidates = manifest.get(idref)
         if candidates is None:
             log.debug("%s: itemref %r has no manifest entry, skipped", archive.path.name, idref)
             continue
+        fragment += 1  # crengine (DOM >= 20240114) numbers every item in the manifest, even unusable ones
+        if not candidates:
+            log.debug("%s: itemref %r points outside the book, numbered only", archive.path.name, idref)
+            continue
         zip_path = next((found for c in candidates if (found := archive.find(c))), candidates[0])
-        spine.append(SpineItem(zip_path, len(spine) + 1, archive.size(zip_path), linear))
+        spine.append(SpineItem(zip_path, fragment, archive.size(zip_path), linear))
     if not spine:
         raise BookContentError(f"{archive.path.name}: the OPF {opf_path!r} has an empty spine")
-    return Package(opf_path, tuple(spine))
+    return Package(opf_path, tuple(spine), fragment)
 
 
 def resolve_href(base_dir: str, href: str, *, decode: bool = True) -> str | None:
@@ -122,7 +129,8 @@ def _manifest(root: etree._Element, opf_dir: str) -> dict[str, list[str]]:
     """Manifest id -> zip paths to try: URL-decoded first, then as written.
 
     A few tools store percent signs literally in entry names; trying the raw href as well
-    finds those files without guessing further.
+    finds those files without guessing further. An href that leaves the zip (a URL, too many
+    ``../``) maps to no path, but its id is kept: it still takes a DocFragment number.
     """
     manifest: dict[str, list[str]] = {}
     for item in _children(root, "item"):
@@ -130,8 +138,7 @@ def _manifest(root: etree._Element, opf_dir: str) -> dict[str, list[str]]:
         if item_id is None or href is None or item_id in manifest:
             continue
         candidates = [p for d in (True, False) if (p := resolve_href(opf_dir, href, decode=d)) is not None]
-        if candidates:
-            manifest[item_id] = list(dict.fromkeys(candidates))
+        manifest[item_id] = list(dict.fromkeys(candidates))
     return manifest
 
 

@@ -83,6 +83,27 @@ def test_itemrefs_without_manifest_entries_take_no_fragment_but_non_linear_items
     assert target is not None and (target.spine_index, target.resolved) == (2, True)
 
 
+def test_items_pointing_outside_the_book_still_take_their_fragment_number(tmp_path: Path) -> None:
+    """crengine gives every itemref with a manifest entry a DocFragment, a placeholder if need be."""
+    book = write_zip(
+        tmp_path / "remote.epub",
+        {
+            "META-INF/container.xml": container("OEBPS/content.opf"),
+            "OEBPS/content.opf": opf(
+                [("remote", "https://example.com/ad.xhtml"), ("out", "../../out.xhtml"), ("a", "a.xhtml")],
+                ["remote", "out", "a"],
+            ),
+            "OEBPS/a.xhtml": CHAPTER,
+        },
+    )
+    assert spine_of(book) == [("OEBPS/a.xhtml", 3, len(CHAPTER), True)]
+    document = EpubContent().open(book)
+    assert document.chapter_xpointer("OEBPS/a.xhtml") == "/body/DocFragment[3]/body"
+    target = document.locate("/body/DocFragment[3]/body/p/text().5")
+    assert target is not None and (target.spine_index, target.resolved) == (0, True)
+    assert document.locate("/body/DocFragment[1]/body/p") is None  # a placeholder: nothing to read
+
+
 def test_missing_container_and_a_container_naming_no_file_both_find_the_opf(tmp_path: Path) -> None:
     entries = {"OEBPS/book.opf": opf([("a", "a.xhtml")], ["a"]), "OEBPS/a.xhtml": CHAPTER}
     no_container = write_zip(tmp_path / "no-container.epub", entries)
