@@ -3,18 +3,34 @@
 On the device the user partition is ``/mnt/onboard`` and an SD card is ``/mnt/sd``; Nickel and
 KOReader store those absolute paths (sideloaded ContentIDs, ``doc_path``, ``history.lua``).
 Over USB the same partition is mounted somewhere else, e.g. ``/media/me/KOBOeReader``.
+
+Those paths come from a database and settings files kksync does not control, so a path is only
+mapped while it stays inside its partition: ``/mnt/onboard/../../etc/passwd`` maps to nothing,
+and a book whose ContentID names such a path is reported missing instead of being read.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import posixpath
 import string
 import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+logger = logging.getLogger(__name__)
+
 ONBOARD = PurePosixPath("/mnt/onboard")
 SD_CARD = PurePosixPath("/mnt/sd")
+MOUNTS = (ONBOARD, SD_CARD)
+# Where Nickel keeps store and server books, named by their ContentID (docs/reference/kobo.md §2.1).
+ONBOARD_KEPUBS = ONBOARD / ".kobo" / "kepub"
+CARD_KEPUBS = SD_CARD / "koboExtStorage" / "kepub"
+STORE_BOOK_FOLDERS = (ONBOARD_KEPUBS, CARD_KEPUBS)
+# The Kobo's FAT/exFAT file systems allow none of these in a name; on a Windows host ``\`` and
+# ``:`` would turn a name into a separator or a drive, so a path holding one is refused.
+FORBIDDEN_NAME_CHARACTERS = frozenset("\\:\x00")
 FILE_SCHEME = "file://"
 KOBO_LABEL = "KOBOeReader"
 
@@ -41,35 +57,68 @@ class DeviceLayout:
     def kepub_path(self, content_id: str) -> Path:
         """Where Nickel keeps a server or store book: ``.kobo/kepub/<ContentID>``, no extension.
 
-        A book downloaded to an SD card lives in the card's ``.kobo/kepub`` instead.
+        A book downloaded to an SD card lives in the card's ``koboExtStorage/kepub`` instead.
         """
-        main = self.root / ".kobo" / "kepub" / content_id
-        if not main.exists() and self.sd_root is not None:
-            on_card = self.sd_root / ".kobo" / "kepub" / content_id
-            if on_card.exists():
-                return on_card
-        return main
+        host = self._store_book(content_id)[1]
+        if host is None:
+            _warn_refused(content_id)
+            return self._unreachable_book()
+        return host
 
     def book_device_path(self, content_id: str) -> str:
-        """The on-device absolute path of a book, from its ContentID."""
+        """The on-device absolute path of a book, from its ContentID (and, for a store book, where it is)."""
         if content_id.startswith(FILE_SCHEME):
             return content_id[len(FILE_SCHEME) :]
-        return str(ONBOARD / ".kobo" / "kepub" / content_id)
+        return self._store_book(content_id)[0]
 
     def book_host_path(self, content_id: str) -> Path:
-        """The book file on this host (which may not exist)."""
-        if content_id.startswith(FILE_SCHEME):
-            host = self.to_host(content_id[len(FILE_SCHEME) :])
-            return host if host is not None else self.root / content_id[len(FILE_SCHEME) :].lstrip("/")
-        return self.kepub_path(content_id)
+        """The book file on this host (which may not exist).
+
+        A book kksync cannot or must not reach (on an SD card that is not mounted, or named by a
+        path that leaves the device) gets a stand-in path that is never a file.
+        """
+        if not content_id.startswith(FILE_SCHEME):
+            return self.kepub_path(content_id)
+        host = self.to_host(content_id[len(FILE_SCHEME) :])
+        return host if host is not None else self._unreachable_book()
 
     def to_host(self, device_path: str) -> Path | None:
-        """``/mnt/onboard/x/y.epub`` -> ``<root>/x/y.epub``; None for paths outside the device."""
-        path = PurePosixPath(device_path)
-        for base, host_base in ((ONBOARD, self.root), (SD_CARD, self.sd_root)):
-            if host_base is not None and (path == base or base in path.parents):
-                return host_base.joinpath(*path.relative_to(base).parts)
-        return None
+        """``/mnt/onboard/x/y.epub`` -> ``<root>/x/y.epub``.
+
+        None for paths outside the device, on a card that is not mounted, or leaving their mount.
+        """
+        inside = _inside_mount(device_path)
+        if inside is None:
+            return None
+        mount, relative = inside
+        host_base = self.root if mount == ONBOARD else self.sd_root
+        return None if host_base is None else host_base.joinpath(*relative.parts)
+
+    def _store_book(self, content_id: str) -> tuple[str, Path | None]:
+        """(device path, host path) of a store or server book, named by its ContentID.
+
+        Which storage Nickel downloaded a book to is in no column docs/reference/kobo.md
+        documents, so the file decides: the partition's copy first (Nickel's usual place, and the
+        path kksync always reported for it, so inserting a card never moves a book that was
+        already found), then the card's. When neither exists the partition's path stands for the
+        missing book. A ContentID that is not a plain file name is never joined to a folder.
+        """
+        if not _is_plain_name(content_id):
+            return f"{ONBOARD_KEPUBS}/{content_id}", None
+        places = [f"{folder}/{content_id}" for folder in STORE_BOOK_FOLDERS]
+        for device_path in places:
+            host = self.to_host(device_path)
+            if host is not None and host.exists():
+                return device_path, host
+        return places[0], self.to_host(places[0])
+
+    def _unreachable_book(self) -> Path:
+        """A host path inside the device where no file is ever created, in a folder that never exists.
+
+        The book then counts as missing, and nothing that looks beside a book file (sidecars,
+        folder watches) looks outside the device or at a file that only shares the path.
+        """
+        return self.kksync_dir / "unreachable" / "book"
 
     def to_device(self, host_path: Path) -> str | None:
         """The inverse of ``to_host``; None for host paths outside the mounted partitions."""
@@ -82,6 +131,35 @@ class DeviceLayout:
                 continue
             return str(base.joinpath(*relative.parts))
         return None
+
+
+def _inside_mount(device_path: str) -> tuple[PurePosixPath, PurePosixPath] | None:
+    """(mount, path inside it with ``.`` and ``..`` resolved) for a path on the device, else None.
+
+    ``..`` is resolved on the text alone: the Kobo's FAT file systems have no links, and the
+    host's own links must not decide what a path on the device means. A path that ``..`` leads
+    out of its mount, or that holds a name the device could not store, is refused with a warning.
+    """
+    path = PurePosixPath(device_path)
+    mount = next((base for base in MOUNTS if path == base or base in path.parents), None)
+    if mount is None:
+        return None
+    relative = posixpath.normpath(path.relative_to(mount).as_posix())
+    if relative == ".." or relative.startswith("../") or not FORBIDDEN_NAME_CHARACTERS.isdisjoint(relative):
+        _warn_refused(device_path)
+        return None
+    return mount, PurePosixPath(relative)
+
+
+def _is_plain_name(name: str) -> bool:
+    """A single file name: no separator, not ``.`` or ``..``, nothing the device could not store."""
+    return name not in ("", ".", "..") and "/" not in name and FORBIDDEN_NAME_CHARACTERS.isdisjoint(name)
+
+
+def _warn_refused(path: str) -> None:
+    logger.warning(
+        "%r leads outside the Kobo's storage; kksync will not touch it (such a book counts as missing)", path
+    )
 
 
 def default_sd_card(root: Path, environ: dict[str, str] | None = None) -> Path | None:

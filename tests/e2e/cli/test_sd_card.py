@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,9 +12,10 @@ from adapters.device import DeviceLayout, default_sd_card
 from adapters.kobo.schema import create_nickel_database
 from entrypoints import demo_texts
 from entrypoints.demo import DemoBook, Place, populate
-from tests.e2e.cli.devices import by_book, kksync, read_sidecar, sync_json
+from tests.e2e.cli.devices import by_book, json_document, kksync, read_sidecar, sync_json
 
 ON_CARD = "file:///mnt/sd/Jane Austen/Pride and Prejudice.kepub.epub"
+KOMGA_ON_CARD = "0RDTATJQNHSQ1"
 
 
 def card_device(tmp_path: Path) -> tuple[Path, Path]:
@@ -47,6 +51,44 @@ def test_without_the_card_its_books_are_not_syncable(tmp_path: Path) -> None:
     root, _ = card_device(tmp_path)
     report = by_book(sync_json(root))
     assert report[ON_CARD]["reason"] == "NOT_SYNCABLE" and not report[ON_CARD]["written"]
+
+
+def test_a_server_book_downloaded_to_the_card_is_found_in_kobo_ext_storage(tmp_path: Path) -> None:
+    root, card = tmp_path / "KOBOeReader", tmp_path / "KOBOSD"
+    layout = DeviceLayout(root, card)
+    layout.database.parent.mkdir(parents=True)
+    create_nickel_database(layout.database)
+    read_at = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+    book = DemoBook(KOMGA_ON_CARD, "Pride", "Jane Austen", demo_texts.PRIDE, "Komga, on the card",
+                    kobo=Place(1, 0.5, read_at))  # fmt: skip
+    populate(layout, [book])  # writes the file where a book on neither storage would be: onboard
+    on_card = card / "koboExtStorage" / "kepub" / KOMGA_ON_CARD
+    on_card.parent.mkdir(parents=True)
+    shutil.move(layout.book_host_path(KOMGA_ON_CARD), on_card)
+    result = kksync("books", "--json", "--device", root, "--sd-card", card)
+    assert result.returncode == 0, result.stderr
+    listed = {entry["book_id"]: entry for entry in json_document(result)["books"]}[KOMGA_ON_CARD]
+    assert listed["path"] == f"/mnt/sd/koboExtStorage/kepub/{KOMGA_ON_CARD}"
+    assert listed["file_present"] and listed["readable"]
+    report = by_book(sync_json(root, "--sd-card", str(card), "--dry-run"))
+    assert report[KOMGA_ON_CARD]["decision"] == "PULL"
+
+
+def test_a_card_path_that_climbs_out_of_the_card_is_never_followed(tmp_path: Path) -> None:
+    root, card = card_device(tmp_path)
+    escaping = "file:///mnt/sd/../Pride and Prejudice.kepub.epub"  # <card>/.. is tmp_path
+    decoy = tmp_path / "Pride and Prejudice.kepub.epub"
+    shutil.move(card / "Jane Austen" / "Pride and Prejudice.kepub.epub", decoy)
+    with closing(sqlite3.connect(root / ".kobo" / "KoboReader.sqlite")) as nickel, nickel:
+        for column in ("ContentID", "BookID"):
+            nickel.execute(f"UPDATE content SET {column} = replace({column}, ?, ?)", (ON_CARD, escaping))
+    outside_before = sorted(tmp_path.iterdir())
+    result = kksync("sync", "--json", "--device", root, "--sd-card", card)
+    assert result.returncode == 0, result.stderr
+    report = by_book(json_document(result))
+    assert report[escaping]["reason"] == "NOT_SYNCABLE" and not report[escaping]["written"]
+    assert "leads outside the Kobo's storage" in result.stderr
+    assert sorted(tmp_path.iterdir()) == outside_before  # no sidecar beside the decoy
 
 
 def test_on_the_kobo_itself_no_card_is_assumed_elsewhere(tmp_path: Path) -> None:
