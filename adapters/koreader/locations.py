@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
-from adapters.device import ONBOARD, SD_CARD, DeviceLayout
+from adapters.device import CARD_KEPUBS, ONBOARD, ONBOARD_KEPUBS, SD_CARD, STORE_BOOK_FOLDERS, DeviceLayout
 from application.errors import SidecarError
 
-KEPUB_FOLDERS = (ONBOARD / ".kobo" / "kepub", SD_CARD / ".kobo" / "kepub")
+KEPUB_FOLDERS = STORE_BOOK_FOLDERS
 BACKUP_SUFFIX = ".old"
 SIDECAR_FOLDER_SUFFIX = ".sdr"
 DEVICE_DATA_LABEL = "."
@@ -92,8 +92,11 @@ class KOReaderPaths:
         """
         if self.on_device:
             return KEPUB_FOLDERS
-        roots = [self.layout.root] + ([self.layout.sd_root] if self.layout.sd_root is not None else [])
-        return tuple(PurePosixPath(os.path.abspath(root), ".kobo", "kepub") for root in roots)
+        folders = [PurePosixPath(os.path.abspath(self.layout.root)) / ONBOARD_KEPUBS.relative_to(ONBOARD)]
+        if self.layout.sd_root is not None:
+            card = PurePosixPath(os.path.abspath(self.layout.sd_root))
+            folders.append(card / CARD_KEPUBS.relative_to(SD_CARD))
+        return tuple(folders)
 
     def document_path(self, document: Path) -> str:
         """The path KOReader opens this book with (and stores in ``doc_path``)."""

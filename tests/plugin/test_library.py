@@ -200,3 +200,41 @@ def test_without_daemon_or_database_the_reader_is_told_both_reasons(harness: Plu
     assert plugin.showLibrary(plugin) is False
     text = harness.last("InfoMessage").text
     assert "not running" in text and "Cannot open the Kobo database" in text
+
+
+def test_book_paths_from_content_ids_never_leave_the_device(harness: PluginHarness, tmp_path: Path) -> None:
+    """Store books on the card are found in koboExtStorage/kepub; ``..`` and foreign paths name no file."""
+    card = tmp_path / "card"
+    (card / "koboExtStorage" / "kepub").mkdir(parents=True)
+    (card / "koboExtStorage" / "kepub" / "ON-CARD").write_bytes(b"PK")
+    database = harness.require("kksync/nickel_db").new(
+        harness.lua.table_from(
+            {
+                "sqlite": harness.sqlite,
+                "file_exists": harness.bridges.is_file,
+                "device_root": str(harness.device_root),
+                "sd_root": str(card),
+            }
+        )
+    )
+    paths = {
+        content_id: database.bookPath(database, content_id)
+        for content_id in (
+            "ON-CARD",
+            "NOWHERE",
+            "file:///mnt/onboard/Books/A.epub",
+            "file:///mnt/sd/Books/B.epub",
+            "file:///mnt/onboard/../../etc/passwd",
+            "file:///home/me/C.epub",
+            "../x",
+        )
+    }
+    assert paths == {
+        "ON-CARD": f"{card}/koboExtStorage/kepub/ON-CARD",
+        "NOWHERE": f"{harness.device_root}/.kobo/kepub/NOWHERE",
+        "file:///mnt/onboard/Books/A.epub": f"{harness.device_root}/Books/A.epub",
+        "file:///mnt/sd/Books/B.epub": f"{card}/Books/B.epub",
+        "file:///mnt/onboard/../../etc/passwd": None,
+        "file:///home/me/C.epub": None,
+        "../x": None,
+    }

@@ -18,7 +18,7 @@ from tests.plugin.conftest import PluginHarness
 
 KEPUB = "/mnt/onboard/.kobo/kepub/0RDTATJQNHSQ0"
 UUID_KEPUB = "/mnt/onboard/.kobo/kepub/c00698f0-3836-4428-b0fc-48354822fa80"
-SD_KEPUB = "/mnt/sd/.kobo/kepub/0RDTATJQNHSQ1"
+SD_KEPUB = "/mnt/sd/koboExtStorage/kepub/0RDTATJQNHSQ1"
 SIDELOADED_KEPUB = "/mnt/onboard/books/x.kepub.epub"
 UPPER_EPUB = "/mnt/onboard/books/Book.EPUB"
 NO_EXTENSION = "/mnt/onboard/books/noext"

@@ -32,7 +32,11 @@ DIGEST = "0123456789abcdef0123456789abcdef"
             "/mnt/onboard/.kobo/kepub/0N3773Z6SFV9Z.sdr",
             "metadata.epub.lua",
         ),
-        ("/mnt/sd/.kobo/kepub/abc-def", "/mnt/sd/.kobo/kepub/abc-def.sdr", "metadata.epub.lua"),
+        (
+            "/mnt/sd/koboExtStorage/kepub/abc-def",
+            "/mnt/sd/koboExtStorage/kepub/abc-def.sdr",
+            "metadata.epub.lua",
+        ),
         ("/mnt/onboard/.hidden/noext", "/mnt/onboard/.sdr", "metadata.hidden/noext.lua"),
     ],
 )

@@ -44,21 +44,54 @@ function NickelDb.new(opts)
         sqlite = opts.sqlite,
         file_exists = opts.file_exists,
         device_root = root,
+        sd_root = sd_root,
         db_path = opts.db_path or (root .. "/.kobo/KoboReader.sqlite"),
         covers = Covers.new{ device_root = root, sd_root = sd_root, file_exists = opts.file_exists },
     }, NickelDb)
 end
 
---- The file of a book on this device, from its ContentID (docs/reference/kobo.md §2.1).
+--- Whether a path climbs out of its folder (a `..` segment): such an id names no file to open.
+local function climbs(path)
+    return ("/" .. path .. "/"):find("/%.%./") ~= nil
+end
+
+local function under(path, mount)
+    if path:sub(1, #mount + 1) == mount .. "/" then
+        return path:sub(#mount + 1)
+    end
+    return nil
+end
+
+--- The file of a book on this device, from its ContentID (docs/reference/kobo.md §2.1), or nil
+-- when the id names no place on the device (outside both mounts, `..`, a card that is not there).
+-- Server and store books live in `.kobo/kepub/`, or on the SD card in `koboExtStorage/kepub/`.
 function NickelDb:bookPath(content_id)
     local sideloaded = content_id:match("^file://(.*)$")
     if sideloaded then
-        if sideloaded:sub(1, #ONBOARD + 1) == ONBOARD .. "/" then
-            return self.device_root .. sideloaded:sub(#ONBOARD + 1)
+        if climbs(sideloaded) then
+            return nil
         end
-        return sideloaded
+        local rest = under(sideloaded, ONBOARD)
+        if rest then
+            return self.device_root .. rest
+        end
+        rest = under(sideloaded, SD_CARD)
+        if rest and self.sd_root then
+            return self.sd_root .. rest
+        end
+        return nil
     end
-    return self.device_root .. "/.kobo/kepub/" .. content_id
+    if content_id == "" or content_id:find("/", 1, true) or content_id == ".." then
+        return nil
+    end
+    local onboard = self.device_root .. "/.kobo/kepub/" .. content_id
+    if self.sd_root and not self.file_exists(onboard) then
+        local card = self.sd_root .. "/koboExtStorage/kepub/" .. content_id
+        if self.file_exists(card) then
+            return card
+        end
+    end
+    return onboard
 end
 
 local function number(value)
@@ -139,7 +172,7 @@ function NickelDb:_bookFromRow(row, encrypted)
         path = path,
         cover = nil, -- the daemon's field; here `covers` finds it from image_id on demand
         image_id = text(row[10]),
-        readable = (not encrypted[content_id]) and self.file_exists(path),
+        readable = path ~= nil and not encrypted[content_id] and self.file_exists(path),
         kobo = {
             percent = percent,
             status = STATUS_BY_READSTATUS[read_status] or "READING",

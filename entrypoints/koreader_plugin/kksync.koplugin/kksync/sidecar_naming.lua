@@ -20,7 +20,7 @@ local SidecarNaming = {
     FILENAME = "metadata.epub.lua",
     -- The folders Nickel keeps server and store books in, as KOReader on the Kobo sees them;
     -- the same list as adapters/koreader/locations.py KEPUB_FOLDERS.
-    kepub_folders = { "/mnt/onboard/.kobo/kepub", "/mnt/sd/.kobo/kepub" },
+    kepub_folders = { "/mnt/onboard/.kobo/kepub", "/mnt/sd/koboExtStorage/kepub" },
 }
 
 --- Also treat `<device_root>/.kobo/kepub` as Nickel's kepub folder (KKSYNC_DEVICE_ROOT, emulators).
