@@ -17,28 +17,27 @@ from types import TracebackType
 
 from lxml import etree
 
+from adapters.epub.encryption import (
+    MAX_ENCRYPTION_XML_BYTES,
+    encryption_member,
+    encryption_problem,
+    rights_problem,
+)
 from application.errors import BookContentError, EncryptedBook
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
-ENCRYPTION_XML = "META-INF/encryption.xml"
-RIGHTS_XML = "META-INF/rights.xml"
 
-# Font obfuscation (IDPF 2008 and Adobe's variant) only scrambles embedded fonts so they cannot
-# be lifted from the book; the text is plain and KOReader reads such books, so they are not DRM.
-FONT_OBFUSCATION_ALGORITHMS = frozenset(
-    {
-        "http://www.idpf.org/2008/embedding",
-        "http://ns.adobe.com/pdf/enc#RC",
-    }
-)
-
-# Anything zipfile, zlib or the OS may raise on a damaged archive.
+# Anything zipfile, zlib or the OS may raise on a damaged archive: ValueError covers a member
+# name flagged as UTF-8 that is not (raised while the directory is read), EOFError a member
+# whose data stops before its recorded size.
 ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     zlib.error,
+    EOFError,
+    ValueError,
     NotImplementedError,
     RuntimeError,
     OSError,
@@ -149,32 +148,27 @@ class BookArchive:
         return BookContentError(f"{self.path.name}: entry {name!r} inflates past {cap} bytes, refusing it")
 
     def check_not_encrypted(self) -> None:
-        """Raise ``EncryptedBook`` for Adobe/other DRM; font obfuscation alone is fine."""
-        if self.find(RIGHTS_XML) is not None:
-            raise EncryptedBook(f"{self.path.name}: the book is DRM-protected (META-INF/rights.xml)")
-        name = self.find(ENCRYPTION_XML)
-        if name is None:
-            return
-        algorithms = self._encryption_algorithms(name)
-        drm = sorted(algorithms - FONT_OBFUSCATION_ALGORITHMS)
-        if drm:
-            raise EncryptedBook(f"{self.path.name}: the book is DRM-protected (encryption {drm[0]})")
-        log.debug("%s: encryption.xml only obfuscates fonts; reading it as a plain book", self.path.name)
+        """Raise ``EncryptedBook`` for Adobe/other DRM; font obfuscation alone is fine.
 
-    def _encryption_algorithms(self, name: str) -> set[str]:
-        """Every EncryptionMethod algorithm named in encryption.xml.
-
-        An encryption.xml that cannot be parsed is taken as DRM: guessing "plain" would feed
-        ciphertext to the parser and produce nonsense positions.
+        The rule is ``adapters.epub.encryption``'s, the same the device scan applies, so a book
+        is not called readable by one and encrypted by the other.
         """
-        try:
-            root = etree.fromstring(self.read(name), safe_xml_parser())
-        except etree.XMLSyntaxError:
-            raise EncryptedBook(
-                f"{self.path.name}: unreadable META-INF/encryption.xml, taken as DRM"
-            ) from None
-        return {
-            str(element.get("Algorithm", ""))
-            for element in root.iter()
-            if isinstance(element.tag, str) and etree.QName(element).localname == "EncryptionMethod"
-        }
+        problem = rights_problem(self.names)
+        encryption = encryption_member(self.names)
+        if problem is None and encryption is not None:
+            problem = self._encryption_xml_problem(encryption)
+        if problem is not None:
+            raise EncryptedBook(f"{self.path.name}: the book is DRM-protected ({problem})")
+        if encryption is not None:
+            log.debug("%s: encryption.xml only obfuscates fonts; reading it as a plain book", self.path.name)
+
+    def _encryption_xml_problem(self, name: str) -> str | None:
+        """The shared verdict on encryption.xml, read up to the smaller of the two caps.
+
+        One too big to read whole cannot be judged, so it counts as DRM (not as a damaged zip).
+        """
+        cap = min(self.max_entry_bytes, MAX_ENCRYPTION_XML_BYTES)
+        data = self.read_head(name, cap + 1)
+        if len(data) > cap:
+            return f"{name} is larger than {cap} bytes"
+        return encryption_problem(data)

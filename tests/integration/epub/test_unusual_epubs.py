@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -250,6 +251,48 @@ def test_files_that_are_not_zips(tmp_path: Path, name: str, data: bytes, message
     path.write_bytes(data)
     with pytest.raises(BookContentError, match=f"{name}.*{message}"):
         EpubContent().open(path)
+
+
+def damage_directory_record(path: Path, name: bytes, edit: Callable[[bytearray, int], None]) -> None:
+    """Apply ``edit(data, start)`` to the central directory record of the member ``name``."""
+    data = bytearray(path.read_bytes())
+    start = data.find(b"PK\x01\x02")
+    while start != -1:
+        if data[start + 46 : start + 46 + len(name)] == name:
+            edit(data, start)
+        start = data.find(b"PK\x01\x02", start + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_a_member_name_that_is_not_the_utf8_it_claims_is_a_damaged_zip(tmp_path: Path) -> None:
+    """zipfile raises ValueError (UnicodeDecodeError) for it while reading the directory."""
+
+    def claim_utf8_but_write_latin1(data: bytearray, start: int) -> None:
+        data[start + 9] |= 0x08  # bit 11 of the flags (their second byte): the name is UTF-8
+        data[start + 46] = 0xE9  # "é" in Latin-1 starts no valid UTF-8 sequence
+
+    book = write_zip(
+        tmp_path / "latin1.epub",
+        {"content.opf": opf([("a", "a.xhtml")], ["a"]), "a.xhtml": CHAPTER},
+    )
+    damage_directory_record(book, b"a.xhtml", claim_utf8_but_write_latin1)
+    with pytest.raises(BookContentError, match=r"latin1\.epub: not a readable EPUB zip"):
+        EpubContent().open(book)
+
+
+def test_a_member_cut_short_is_a_damaged_zip(tmp_path: Path) -> None:
+    """zipfile raises EOFError when a stored member's data ends before its recorded size."""
+
+    def claim_more_than_there_is(data: bytearray, start: int) -> None:
+        data[start + 20 : start + 28] = (100_000).to_bytes(4, "little") * 2
+
+    book = tmp_path / "short.epub"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("a.xhtml", CHAPTER)
+        archive.writestr("content.opf", opf([("a", "a.xhtml")], ["a"]))
+    damage_directory_record(book, b"content.opf", claim_more_than_there_is)
+    with pytest.raises(BookContentError, match=r"short\.epub: cannot read 'content\.opf'"):
+        EpubContent().open(book)
 
 
 def test_zip_without_opf_or_with_an_empty_spine(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,35 @@ def test_an_encryption_xml_past_the_size_cap_counts_as_drm(
     assert state_with(tmp_path, {"META-INF/encryption.xml": FONTS_ONLY}) is FileState.ENCRYPTED
     monkeypatch.setattr(files, "MAX_ENCRYPTION_XML_BYTES", len(FONTS_ONLY))
     assert state_with(tmp_path, {"META-INF/encryption.xml": FONTS_ONLY}) is FileState.READABLE
+
+
+def damage_directory_records(path: Path, edit: Callable[[bytearray, int], None]) -> None:
+    """Apply ``edit(data, start)`` to every central directory record of the zip."""
+    data = bytearray(path.read_bytes())
+    start = data.find(b"PK\x01\x02")
+    while start != -1:
+        edit(data, start)
+        start = data.find(b"PK\x01\x02", start + 4)
+    path.write_bytes(bytes(data))
+
+
+def needs_zip_version_9_9(data: bytearray, start: int) -> None:
+    data[start + 6] = 99  # zipfile raises NotImplementedError for versions it does not know
+
+
+def names_invalid_utf8(data: bytearray, start: int) -> None:
+    data[start + 9] |= 0x08  # the UTF-8 flag; then zipfile raises ValueError (UnicodeDecodeError)
+    data[start + 46] = 0xE9
+
+
+@pytest.mark.parametrize("damage", [needs_zip_version_9_9, names_invalid_utf8])
+def test_a_damaged_zip_directory_is_unreadable_not_an_error(
+    tmp_path: Path, damage: Callable[[bytearray, int], None]
+) -> None:
+    book = tmp_path / "book.epub"
+    write_epub(book, ["OEBPS/a.xhtml"])
+    damage_directory_records(book, damage)
+    assert file_state(book, BookKind.EPUB) is FileState.UNREADABLE
 
 
 def test_pdf_states(tmp_path: Path) -> None:
