@@ -196,6 +196,32 @@ def test_writing_a_read_only_file_raises_read_only(tmp_path: Path) -> None:
         layout.database.chmod(0o644)
 
 
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="no statvfs on this platform")
+def test_a_kobo_mounted_read_only_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Kobo the host mounted read-only (e.g. a dirty FAT): the file system says so, not the file."""
+    layout = sample_device(tmp_path)
+    library = NickelLibrary(layout)
+    library.ensure_writable()
+    real_statvfs = os.statvfs
+    device_folder = str(layout.database.parent)
+
+    class ReadOnlyMount:
+        def __init__(self, result: os.statvfs_result) -> None:
+            self.f_flag = result.f_flag | os.ST_RDONLY
+
+    def statvfs(path: str | Path) -> object:
+        result = real_statvfs(path)
+        return ReadOnlyMount(result) if str(path) == device_folder else result
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    before = layout.database.read_bytes()
+    with pytest.raises(ReadOnlyDatabase, match="read-only file system"):
+        library.ensure_writable()
+    assert layout.database.read_bytes() == before
+
+
 def test_a_device_without_database_is_a_device_error(tmp_path: Path) -> None:
     with pytest.raises(DeviceError, match="No Kobo database"):
         NickelLibrary(DeviceLayout(tmp_path))
