@@ -140,15 +140,21 @@ def _inside_mount(device_path: str) -> tuple[PurePosixPath, PurePosixPath] | Non
     host's own links must not decide what a path on the device means. A path that ``..`` leads
     out of its mount, or that holds a name the device could not store, is refused with a warning.
     """
-    path = PurePosixPath(device_path)
-    mount = next((base for base in MOUNTS if path == base or base in path.parents), None)
+    # Plain string tests: this runs for every candidate file of every book, and PurePosixPath's
+    # ``parents`` made it a sixth of a whole-library plan.
+    mount = next((base for base in MOUNTS if _is_within(device_path, str(base))), None)
     if mount is None:
         return None
-    relative = posixpath.normpath(path.relative_to(mount).as_posix())
+    rest = device_path[len(str(mount)) :].lstrip("/")
+    relative = posixpath.normpath(rest) if rest else "."
     if relative == ".." or relative.startswith("../") or not FORBIDDEN_NAME_CHARACTERS.isdisjoint(relative):
         _warn_refused(device_path)
         return None
     return mount, PurePosixPath(relative)
+
+
+def _is_within(path: str, mount: str) -> bool:
+    return path == mount or path.startswith(mount + "/")
 
 
 def _is_plain_name(name: str) -> bool:
