@@ -232,21 +232,29 @@ function Stream:send(data)
         if count >= 0 then
             sent = sent + count
         else
-            local errno = ffi.errno()
-            if errno == sys.EAGAIN then
-                local ready, err = self:_wait(POLLOUT, deadline)
-                if not ready then
-                    return nil, err
-                end
-            elseif errno ~= sys.EINTR then
-                return nil, describe(errno)
+            local again, err = self:_afterFailure(POLLOUT, deadline)
+            if not again then
+                return nil, err
             end
         end
     end
     return sent
 end
 
---- Reads one line (without its "\n" and any "\r" before it), LuaSocket's `receive("*l")`.
+--- After a failed read or write: true to try again (EINTR at once, EAGAIN once the descriptor
+-- is ready for `events`), else `nil, "timeout"` / `nil, message`. Reads errno first thing.
+function Stream:_afterFailure(events, deadline)
+    local errno = ffi.errno()
+    if errno == sys.EINTR then
+        return true
+    end
+    if errno == sys.EAGAIN then
+        return self:_wait(events, deadline)
+    end
+    return nil, describe(errno)
+end
+
+--- Reads one line without its "\n" (and, as LuaSocket does, without any "\r"): `receive("*l")`.
 -- Returns the line, or `nil, "timeout"` / `nil, "closed"` / `nil, message`.
 function Stream:receive(pattern)
     if pattern ~= nil and pattern ~= "*l" then
@@ -270,14 +278,9 @@ function Stream:receive(pattern)
         elseif count == 0 then
             return nil, "closed"
         else
-            local errno = ffi.errno()
-            if errno == sys.EAGAIN then
-                local ready, err = self:_wait(POLLIN, deadline)
-                if not ready then
-                    return nil, err
-                end
-            elseif errno ~= sys.EINTR then
-                return nil, describe(errno)
+            local again, err = self:_afterFailure(POLLIN, deadline)
+            if not again then
+                return nil, err
             end
         end
     end
