@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from lxml import etree
-
 from adapters.epub.encryption import (
     MAX_ENCRYPTION_XML_BYTES,
     encryption_member,
@@ -42,18 +40,6 @@ ZIP_ERRORS = (
     RuntimeError,
     OSError,
 )
-
-
-def safe_xml_parser() -> etree.XMLParser:
-    """An XML parser that never loads DTDs, expands entities or touches the network."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
 
 
 class BookArchive:

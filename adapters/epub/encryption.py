@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from adapters.epub.xml_parsers import safe_xml_parser
+
 RIGHTS_XML = "META-INF/rights.xml"
 ENCRYPTION_XML = "META-INF/encryption.xml"
 # Far above the encryption.xml of any real book (a DRM book lists each of its files in ~300
@@ -99,7 +101,7 @@ def _ocf_root(data: bytes) -> etree._Element | str:
     if not _ends_with_root_end_tag(data):
         return "encryption.xml is cut off before its closing tag"
     try:
-        root = etree.fromstring(data, _recovering_parser())
+        root = etree.fromstring(data, safe_xml_parser(recover=True))
     except etree.XMLSyntaxError:
         return "encryption.xml cannot be parsed"
     if root is None:
@@ -177,16 +179,3 @@ def _quoted(text: str) -> str:
     if len(text) > MAX_QUOTED_CHARS:
         text = text[: MAX_QUOTED_CHARS - 3] + "..."
     return repr(text)
-
-
-def _recovering_parser() -> etree.XMLParser:
-    """Recovers from the small mistakes real books make; never loads DTDs, entities or URLs."""
-    return etree.XMLParser(
-        recover=True,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )

@@ -23,9 +23,9 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from adapters.epub.archive import safe_xml_parser
 from adapters.epub.kobo_spans import add_kobo_spans
 from adapters.epub.markup import numeric_entities
+from adapters.epub.xml_parsers import safe_xml_parser
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 FIXED_TIME = (2024, 1, 1, 0, 0, 0)

@@ -16,7 +16,7 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
-from adapters.epub.archive import safe_xml_parser
+from adapters.epub.xml_parsers import safe_xml_parser
 
 XML_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")

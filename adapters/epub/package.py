@@ -15,7 +15,8 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from adapters.epub.archive import BookArchive, safe_xml_parser
+from adapters.epub.archive import BookArchive
+from adapters.epub.xml_parsers import safe_xml_parser
 from application.errors import BookContentError
 from application.records import SpineItem
 
@@ -108,11 +109,8 @@ def _rootfiles(archive: BookArchive, container: str) -> list[str]:
 
 def _parse(archive: BookArchive, name: str) -> etree._Element:
     data = archive.read(name)
-    parser = etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True
-    )
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, safe_xml_parser(recover=True))
     except etree.XMLSyntaxError as error:
         raise BookContentError(f"{archive.path.name}: the OPF {name!r} cannot be parsed ({error})") from None
     if root is None:
