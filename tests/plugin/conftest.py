@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from lupa.luajit21 import LuaRuntime, lua_type
 
+from tests.e2e.rpc.conftest import short_dir  # sockets under /tmp: AF_UNIX paths must be short
 from tests.plugin.rpc_standin import KksyncState, StandInDaemon
+
+__all__ = ["short_dir"]  # a fixture shared with the RPC end-to-end tests
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN_DIR = REPO / "entrypoints" / "koreader_plugin" / "kksync.koplugin"

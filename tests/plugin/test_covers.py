@@ -20,9 +20,9 @@ from adapters.kobo.covers import (
     qt_string_hash,
     sideloaded_image_id,
 )
-from application.records import BookKind, BookSource, FileState, KoboBook
 from tests.plugin.conftest import FIXTURE_DB, PluginHarness
 from tests.plugin.rpc_standin import KksyncState, StandInDaemon
+from tests.unit.rpc.test_covers import book
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64))
 STORE_BOOK = "c00698f0-3836-4428-b0fc-48354822fa80"
@@ -112,22 +112,7 @@ def test_the_hash_folders_nickel_uses(covers_lua: Any) -> None:
 def test_the_image_id_of_a_book_is_chosen_as_the_daemon_does(
     covers_lua: Any, image_id: str | None, content_id: str
 ) -> None:
-    assert covers_lua.imageIdOf(image_id, content_id) == image_id_of(kobo_book(content_id, image_id))
-
-
-def kobo_book(book_id: str, image_id: str | None) -> KoboBook:
-    return KoboBook(
-        book_id=book_id,
-        title="T",
-        author=None,
-        series=None,
-        source=BookSource.KOMGA,
-        kind=BookKind.KEPUB,
-        device_path="/mnt/onboard/.kobo/kepub/" + book_id,
-        file_path=Path("/nonexistent"),
-        file_state=FileState.MISSING,
-        image_id=image_id,
-    )
+    assert covers_lua.imageIdOf(image_id, content_id) == image_id_of(book(content_id, image_id))
 
 
 @pytest.mark.parametrize(
@@ -154,7 +139,7 @@ def test_the_lua_finds_the_thumbnail_the_daemon_reports(
     opts["file_exists"] = harness.bridges.is_file
     locator = harness.require("kksync/covers").new(harness.lua.table_from(opts))
     found = locator.find(locator, image_id, "ignored")
-    expected = cover_path(layout, kobo_book("x", image_id))
+    expected = cover_path(layout, book("x", image_id))
     if expected is None:
         assert found is None
         return
@@ -213,7 +198,7 @@ def test_holding_a_book_shows_the_daemons_cover_with_the_details(
 ) -> None:
     cover = write_cover(thumbnail(harness.device_root, STORE_IMAGE_ID))
     emma = next(book for book in kksync_state.books if book["book_id"] == STORE_BOOK)
-    emma["cover"] = cover_path(DeviceLayout(harness.device_root), kobo_book(STORE_BOOK, STORE_IMAGE_ID))
+    emma["cover"] = cover_path(DeviceLayout(harness.device_root), book(STORE_BOOK, STORE_IMAGE_ID))
     assert emma["cover"].startswith("/mnt/onboard/.kobo-images/")
     open_library(harness)
     hold(harness, "emma")

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -106,14 +104,6 @@ class RealDaemon:
             self.process.kill()
             self.process.wait()
             raise AssertionError(f"kksync daemon ignored SIGTERM for {STOP_SECONDS} s") from None
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """Socket and runtime folder under /tmp: AF_UNIX paths must stay under ~107 bytes."""
-    folder = Path(tempfile.mkdtemp(prefix="kkp", dir="/tmp"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -9,14 +9,12 @@ a daemon that hangs up, stale and missing sockets, and a hang-up mid-send withou
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +23,6 @@ import pytest
 from tests.plugin.conftest import PLUGIN_DIR, PluginHarness
 
 TIMEOUT = 0.3
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """AF_UNIX paths must stay under ~107 bytes, so sockets live in a short /tmp folder."""
-    folder = Path(tempfile.mkdtemp(prefix="kku", dir="/tmp"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

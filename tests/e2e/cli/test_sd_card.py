@@ -18,14 +18,17 @@ ON_CARD = "file:///mnt/sd/Jane Austen/Pride and Prejudice.kepub.epub"
 KOMGA_ON_CARD = "0RDTATJQNHSQ1"
 
 
-def card_device(tmp_path: Path) -> tuple[Path, Path]:
+READ_AT = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+SIDELOADED = DemoBook(ON_CARD, "Pride and Prejudice", "Jane Austen", demo_texts.PRIDE, "on the card",
+                      opf_dir="", kobo=Place(1, 0.5, READ_AT))  # fmt: skip
+
+
+def card_device(tmp_path: Path, book: DemoBook = SIDELOADED) -> tuple[Path, Path]:
+    """A Kobo with an SD card (both as host folders) and one book, Nickel half-way through it."""
     root, card = tmp_path / "KOBOeReader", tmp_path / "KOBOSD"
     layout = DeviceLayout(root, card)
     layout.database.parent.mkdir(parents=True)
     create_nickel_database(layout.database)
-    read_at = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
-    book = DemoBook(ON_CARD, "Pride and Prejudice", "Jane Austen", demo_texts.PRIDE, "on the card",
-                    opf_dir="", kobo=Place(1, 0.5, read_at))  # fmt: skip
     populate(layout, [book])
     return root, card
 
@@ -54,14 +57,10 @@ def test_without_the_card_its_books_are_not_syncable(tmp_path: Path) -> None:
 
 
 def test_a_server_book_downloaded_to_the_card_is_found_in_kobo_ext_storage(tmp_path: Path) -> None:
-    root, card = tmp_path / "KOBOeReader", tmp_path / "KOBOSD"
-    layout = DeviceLayout(root, card)
-    layout.database.parent.mkdir(parents=True)
-    create_nickel_database(layout.database)
-    read_at = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
     book = DemoBook(KOMGA_ON_CARD, "Pride", "Jane Austen", demo_texts.PRIDE, "Komga, on the card",
-                    kobo=Place(1, 0.5, read_at))  # fmt: skip
-    populate(layout, [book])  # writes the file where a book on neither storage would be: onboard
+                    kobo=Place(1, 0.5, READ_AT))  # fmt: skip
+    root, card = card_device(tmp_path, book)  # its file lands onboard, as for a book on neither storage
+    layout = DeviceLayout(root, card)
     on_card = card / "koboExtStorage" / "kepub" / KOMGA_ON_CARD
     on_card.parent.mkdir(parents=True)
     shutil.move(layout.book_host_path(KOMGA_ON_CARD), on_card)
