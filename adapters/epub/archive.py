@@ -151,10 +151,14 @@ class BookArchive:
     def _encryption_xml_problem(self, name: str) -> str | None:
         """The shared verdict on encryption.xml, read up to the smaller of the two caps.
 
-        One too big to read whole cannot be judged, so it counts as DRM (not as a damaged zip).
+        One too big or too damaged to read whole cannot be judged, so it counts as DRM (not as a
+        damaged zip).
         """
         cap = min(self.max_entry_bytes, MAX_ENCRYPTION_XML_BYTES)
-        data = self.read_head(name, cap + 1)
+        try:
+            data = self.read_head(name, cap + 1)
+        except BookContentError as error:  # a damaged member hides what it encrypts
+            return f"cannot read {name} ({error})"
         if len(data) > cap:
             return f"{name} is larger than {cap} bytes"
         return encryption_problem(data)
