@@ -60,16 +60,17 @@ class ServiceHost:
 
     def apply_settings(self, settings: Settings) -> None:
         """Make the service use ``settings``; call on the worker thread only."""
-        wired = (settings.koreader_dir, settings.busy_timeout_seconds)
-        if wired != (self.settings.koreader_dir, self.settings.busy_timeout_seconds):
-            log.info("settings changed the adapters' wiring; rebuilding the service")
-            open_books = set(self.service.open_books)
-            self.container = self._build(self.root, settings)
-            self.service = self.container.service()
-            self.service.open_books.update(open_books)
-            self.settings = settings
-            for listener in self.on_rewired:
-                listener()
-        else:
+        previous, self.settings = self.settings, settings
+        if (settings.koreader_dir, settings.busy_timeout_seconds) == (
+            previous.koreader_dir,
+            previous.busy_timeout_seconds,
+        ):
             self.service.settings = settings
-        self.settings = settings
+            return
+        log.info("settings changed the adapters' wiring; rebuilding the service")
+        open_books = set(self.service.open_books)
+        self.container = self._build(self.root, settings)
+        self.service = self.container.service()
+        self.service.open_books.update(open_books)
+        for listener in self.on_rewired:
+            listener()
