@@ -12,6 +12,7 @@ Module map:
   kksync/daemon          finding the daemon (daemon.json) and user-facing failure messages
   kksync/nickel_db       the library read-only from KoboReader.sqlite when no daemon runs
   kksync/covers          where Nickel keeps each book's cover thumbnail
+  kksync/device_paths    on-device paths (/mnt/onboard, /mnt/sd) mapped to this KOReader's view
   kksync/library         loading, filtering, sorting and labelling books
   kksync/library_view    the Kobo Library menu
   kksync/settings_menu   the eight sync settings, through the daemon

@@ -11,6 +11,7 @@ gets one from its ContentID. The daemon reports covers as on-device paths (`/mnt
 ]]
 
 local bit = require("bit")
+local DevicePaths = require("kksync/device_paths")
 
 local Covers = {}
 Covers.__index = Covers
@@ -20,8 +21,7 @@ Covers.CARD_CACHE = "koboExtStorage/images-cache"
 --- Thumbnails first (the library grid), the full-screen cover last.
 Covers.VARIANTS = { "N3_LIBRARY_GRID", "N3_LIBRARY_FULL", "N3_LIBRARY_LIST", "N3_FULL" }
 
-local ONBOARD = "/mnt/onboard"
-local SD_CARD = "/mnt/sd"
+local ONBOARD = DevicePaths.ONBOARD
 local HASH_MASK = 0x0FFFFFFF
 local HIGH_NIBBLE = 0xF0000000
 
@@ -98,27 +98,9 @@ function Covers:find(image_id, content_id)
     return nil
 end
 
-local function underRoot(path, root)
-    if path == root then
-        return ""
-    end
-    if path:sub(1, #root + 1) == root .. "/" then
-        return path:sub(#root + 1)
-    end
-    return nil
-end
-
 --- Where an on-device path (as the daemon reports it) is for this KOReader.
 function Covers:localPath(device_path)
-    local rest = underRoot(device_path, ONBOARD)
-    if rest then
-        return self.device_root .. rest
-    end
-    rest = underRoot(device_path, SD_CARD)
-    if rest and self.sd_root then
-        return self.sd_root .. rest
-    end
-    return device_path
+    return DevicePaths.toLocal(device_path, self.device_root, self.sd_root) or device_path
 end
 
 --- The cover file to show for a library book, or nil: the daemon's `cover` when it sent one,

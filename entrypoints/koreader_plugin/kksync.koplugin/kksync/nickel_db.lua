@@ -11,12 +11,13 @@ loading a large library costs no extra file checks.
 ]]
 
 local Covers = require("kksync/covers")
+local DevicePaths = require("kksync/device_paths")
 
 local NickelDb = {}
 NickelDb.__index = NickelDb
 
-local ONBOARD = "/mnt/onboard"
-local SD_CARD = "/mnt/sd"
+local ONBOARD = DevicePaths.ONBOARD
+local SD_CARD = DevicePaths.SD_CARD
 
 local WANTED_COLUMNS = {
     "ContentID", "Title", "Attribution", "Series", "SeriesNumber",
@@ -50,36 +51,13 @@ function NickelDb.new(opts)
     }, NickelDb)
 end
 
---- Whether a path climbs out of its folder (a `..` segment): such an id names no file to open.
-local function climbs(path)
-    return ("/" .. path .. "/"):find("/%.%./") ~= nil
-end
-
-local function under(path, mount)
-    if path:sub(1, #mount + 1) == mount .. "/" then
-        return path:sub(#mount + 1)
-    end
-    return nil
-end
-
 --- The file of a book on this device, from its ContentID (docs/reference/kobo.md §2.1), or nil
 -- when the id names no place on the device (outside both mounts, `..`, a card that is not there).
 -- Server and store books live in `.kobo/kepub/`, or on the SD card in `koboExtStorage/kepub/`.
 function NickelDb:bookPath(content_id)
     local sideloaded = content_id:match("^file://(.*)$")
     if sideloaded then
-        if climbs(sideloaded) then
-            return nil
-        end
-        local rest = under(sideloaded, ONBOARD)
-        if rest then
-            return self.device_root .. rest
-        end
-        rest = under(sideloaded, SD_CARD)
-        if rest and self.sd_root then
-            return self.sd_root .. rest
-        end
-        return nil
+        return DevicePaths.toLocal(sideloaded, self.device_root, self.sd_root)
     end
     if content_id == "" or content_id:find("/", 1, true) or content_id == ".." then
         return nil
