@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from lupa.luajit21 import LuaRuntime, lua_type
 
+from tests.fixtures import KOBO_FW438_DATABASE
 from tests.e2e.rpc.conftest import short_dir  # sockets under /tmp: AF_UNIX paths must be short
 from tests.plugin.rpc_standin import KksyncState, StandInDaemon
 
@@ -25,19 +26,7 @@ PLUGIN_DIR = REPO / "entrypoints" / "koreader_plugin" / "kksync.koplugin"
 STANDINS = Path(__file__).resolve().parent / "standins"
 
 
-def shared_dir() -> Path:
-    """The ``shared/`` folder beside the repository (walks up from this file)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared"
-        if (candidate / "fixtures").is_dir():
-            return candidate
-        sibling = parent.parent / "shared"
-        if (sibling / "fixtures").is_dir():
-            return sibling
-    raise FileNotFoundError("shared/fixtures not found above " + str(Path(__file__)))
-
-
-FIXTURE_DB = shared_dir() / "fixtures" / "kobo" / "KoboReader-fw4.38.sqlite"
+FIXTURE_DB = KOBO_FW438_DATABASE
 
 
 def partial_md5(path: str) -> str | None:

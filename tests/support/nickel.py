@@ -1,4 +1,4 @@
-"""Test helpers for Nickel databases: locating the shared fixture, building sample devices, dumps."""
+"""Test helpers for Nickel databases: the real fixture, building sample devices, dumps."""
 
 from __future__ import annotations
 
@@ -12,21 +12,11 @@ from pathlib import Path
 from adapters.device import DeviceLayout
 from adapters.kobo.builder import add_epub_book, add_kepub_book, add_pdf_book
 from adapters.kobo.schema import create_nickel_database
-
-FIXTURE_NAME = "KoboReader-fw4.38.sqlite"
-
-
-def shared_dir() -> Path:
-    """The ``shared`` folder beside (or inside a parent of) the repository."""
-    for parent in Path(__file__).resolve().parents:
-        for candidate in (parent / "shared", parent.parent / "shared"):
-            if (candidate / "fixtures").is_dir():
-                return candidate
-    raise FileNotFoundError("no shared/fixtures directory above the tests")
-
+from tests.fixtures import KOBO_FW438_DATABASE
 
 def real_fixture() -> Path:
-    return shared_dir() / "fixtures" / "kobo" / FIXTURE_NAME
+    """The real firmware 4.38 database that ships with the tests (read-only: copy it first)."""
+    return KOBO_FW438_DATABASE
 
 
 def device_with_real_fixture(root: Path) -> DeviceLayout:

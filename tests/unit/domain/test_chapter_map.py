@@ -8,7 +8,7 @@ import pytest
 
 from domain import Chapter, ChapterMap, ChapterPoint
 
-# Spine rows (offset, size) of a sideloaded kepub in the shared fixture database: truncated
+# Spine rows (offset, size) of a sideloaded kepub in the real fixture database: truncated
 # integer sizes summing to 85, offsets from rounded running sums of the real sizes.
 SUN_TZU = [
     (0, 0), (0, 0), (0, 0), (0, 0), (0, 0), (1, 6), (8, 1), (9, 2), (12, 0), (12, 1), (14, 1),

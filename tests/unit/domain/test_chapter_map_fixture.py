@@ -1,4 +1,4 @@
-"""ChapterMap on every kepub of the shared fw 4.38 database: store books and sideloaded ones."""
+"""ChapterMap on every kepub of the real fw 4.38 database: store books and sideloaded ones."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ from contextlib import closing
 import pytest
 
 from domain import Chapter, ChapterMap
-from tests.unit.domain.shared_fixtures import shared_fixtures
+from tests.fixtures import KOBO_FW438_DATABASE
 
 KEPUB = "application/x-kobo-epub+zip"
 STORE_BOOK = "c00698f0-3836-4428-b0fc-48354822fa80"  # 23 chapters, REAL sizes summing to 100
 
 
 def _kepub_chapter_rows() -> dict[str, list[tuple[str, float, float]]]:
-    database = shared_fixtures() / "kobo" / "KoboReader-fw4.38.sqlite"
-    uri = f"{database.as_uri()}?mode=ro"
+    uri = f"{KOBO_FW438_DATABASE.as_uri()}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as connection:
         rows = connection.execute(
             "SELECT c.BookID, c.ContentID, c.___FileOffset, c.___FileSize FROM content c"
