@@ -2,6 +2,5 @@
 
 from adapters.epub.content import EpubContent
 from adapters.epub.document import EpubDocument
-from adapters.epub.kepub_builder import BookSpec, ChapterSpec, build_epub
 
-__all__ = ["BookSpec", "ChapterSpec", "EpubContent", "EpubDocument", "build_epub"]
+__all__ = ["EpubContent", "EpubDocument"]

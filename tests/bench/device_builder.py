@@ -1,6 +1,6 @@
 """Builds the benchmark's Kobo from a ``library_plan``: book files, Nickel rows, sidecars, history.
 
-Book content comes from a few generated template books (``adapters.epub.sample_books``), each
+Book content comes from a few generated template books (``entrypoints.demo.sample_books``), each
 hard-linked under every ContentID that uses it; every book still gets its own Nickel rows with
 chapters, its own path, and (when KOReader read it) its own sidecar with highlights and view
 settings, so a sync does per book exactly the work a real library would ask for. Positions are
@@ -25,15 +25,15 @@ from typing import Any
 from adapters.device import DeviceLayout
 from adapters.epub.content import EpubContent
 from adapters.epub.document import EpubDocument
-from adapters.epub.kepub_builder import build_epub
-from adapters.epub.sample_books import sample_book
-from adapters.kobo.builder import add_epub_book, add_kepub_books, add_pdf_book
-from adapters.kobo.schema import create_nickel_database
 from adapters.koreader.locations import sidecar_naming
 from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from adapters.koreader.partial_md5 import partial_md5
-from entrypoints.demo import write_history
+from entrypoints.demo.kepub_builder import build_epub
+from entrypoints.demo.nickel_builder import add_epub_book, add_kepub_books, add_pdf_book
+from entrypoints.demo.nickel_schema import create_nickel_database
+from entrypoints.demo.run import write_history
+from entrypoints.demo.sample_books import sample_book
 from tests.bench.library_plan import Kind, Place, PlannedBook, Source, plan_library
 
 log = logging.getLogger(__name__)

@@ -254,7 +254,7 @@ def _kksync_command() -> list[str]:
     script = Path(sys.executable).with_name("kksync")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from entrypoints.cli import main; main()"]
+    return [sys.executable, "-c", "from entrypoints.cli.app import main; main()"]
 
 
 def _is_sidecar(name: str) -> bool:

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.epub import EpubContent, build_epub
-from adapters.epub.sample_books import sample_book
+from adapters.epub import EpubContent
 from application.errors import BookContentError, EncryptedBook
 from application.ports import BookContent
+from entrypoints.demo.kepub_builder import build_epub
+from entrypoints.demo.sample_books import sample_book
 from tests.fakes.book_content import FakeBookContent, FakeChapter
 
 SPAN_ID = re.compile(r'id="(kobo\.\d+\.\d+)"')

@@ -27,7 +27,7 @@ import pytest
 
 from adapters.epub.content import EpubContent
 from adapters.koreader.lua_sandbox import shared_sandbox
-from entrypoints.demo import BOOKS, build_demo_device
+from entrypoints.demo.run import BOOKS, build_demo_device
 from tests.plugin.conftest import PluginHarness, to_python
 
 KKSYNC = Path(sys.executable).with_name("kksync")

@@ -39,7 +39,7 @@ class StdioRelay:
 
     def __init__(self, device_root: Path) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "rpc", "--device", str(device_root)],
+            [sys.executable, "-m", "entrypoints.cli.app", "rpc", "--device", str(device_root)],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.device import DeviceLayout
-from adapters.kobo.builder import add_epub_book, add_kepub_book, add_pdf_book
-from adapters.kobo.schema import create_nickel_database
+from entrypoints.demo.nickel_builder import add_epub_book, add_kepub_book, add_pdf_book
+from entrypoints.demo.nickel_schema import create_nickel_database
 from tests.fixtures import KOBO_FW438_DATABASE
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from adapters.device import DeviceLayout
-from adapters.kobo.builder import add_kepub_book
 from adapters.kobo.library import NickelLibrary
 from application.records import FileState
+from entrypoints.demo.nickel_builder import add_kepub_book
 from tests.support.nickel import KOMGA_SPINE, empty_device, write_epub
 
 STORE_ID = "c00698f0-3836-4428-b0fc-48354822fa80"

@@ -1,6 +1,6 @@
 """Fixture Kobos for the ``kksync`` end-to-end tests, and the ways the tests look at them afterwards.
 
-The devices are built with the demo's own builders (``entrypoints.demo.populate``), so a test device
+The devices are built with the demo's own builders (``entrypoints.demo.run.populate``), so a test device
 is exactly what a person gets from ``kksync demo``: real kepubs with koboSpans, Nickel rows, KOReader
 sidecars with highlights, and ``history.lua``. Everything is inspected from outside the program:
 the database through a read-only, immutable sqlite3 connection, the sidecars through KOReader's own
@@ -25,12 +25,12 @@ from typing import Any
 from adapters.device import DeviceLayout
 from adapters.epub.content import EpubContent
 from adapters.epub.document import EpubDocument
-from adapters.kobo.schema import create_nickel_database
 from adapters.koreader.library import SidecarLibrary
 from adapters.koreader.lua_sandbox import shared_sandbox
 from adapters.koreader.lua_values import LuaTable, LuaValue
-from entrypoints import demo_texts
-from entrypoints.demo import BOOKS, DemoBook, Place, populate
+from entrypoints.demo import texts as demo_texts
+from entrypoints.demo.nickel_schema import create_nickel_database
+from entrypoints.demo.run import BOOKS, DemoBook, Place, populate
 
 KKSYNC = Path(sys.executable).parent / "kksync"
 SUBPROCESS_TIMEOUT = 120

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.device import DeviceLayout
-from adapters.epub.kepub_builder import BookSpec, ChapterSpec, build_epub
+from entrypoints.demo.kepub_builder import BookSpec, ChapterSpec, build_epub
 from tests.support.nickel import real_fixture
 
 KEPUB_MIME = "application/x-kobo-epub+zip"

@@ -125,7 +125,7 @@ def test_the_command_runs_without_the_separate_click_package() -> None:
     """Typer bundles its own click; a user's install has no ``click`` (only our dev tools pull it in)."""
     script = (
         "import sys; sys.modules['click'] = None; sys.argv = ['kksync', 'sync', '--help']\n"
-        "from entrypoints.cli import main; main()"
+        "from entrypoints.cli.app import main; main()"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

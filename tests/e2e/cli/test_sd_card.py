@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.device import DeviceLayout, default_sd_card
-from adapters.kobo.schema import create_nickel_database
-from entrypoints import demo_texts
-from entrypoints.demo import DemoBook, Place, populate
+from entrypoints.demo import texts as demo_texts
+from entrypoints.demo.nickel_schema import create_nickel_database
+from entrypoints.demo.run import DemoBook, Place, populate
 from tests.e2e.cli.devices import by_book, json_document, kksync, read_sidecar, sync_json
 
 ON_CARD = "file:///mnt/sd/Jane Austen/Pride and Prejudice.kepub.epub"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from entrypoints.demo import build_demo_device
+from entrypoints.demo.run import build_demo_device
 
 KKSYNC = Path(sys.executable).with_name("kksync")
 START_SECONDS = 15.0

@@ -6,10 +6,10 @@ import json
 import threading
 from pathlib import Path
 
-from entrypoints.demo import build_demo_device
-from entrypoints.rpc import build_dispatcher
-from entrypoints.service_host import ServiceHost
-from entrypoints.service_worker import ServiceWorker
+from entrypoints.daemon.rpc import build_dispatcher
+from entrypoints.daemon.service_host import ServiceHost
+from entrypoints.daemon.service_worker import ServiceWorker
+from entrypoints.demo.run import build_demo_device
 
 
 def test_a_call_behind_a_long_sync_is_told_busy_and_status_still_answers(tmp_path: Path) -> None:

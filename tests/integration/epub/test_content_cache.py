@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 import adapters.epub.content as content_module
-from adapters.epub import EpubContent, build_epub
+from adapters.epub import EpubContent
 from adapters.epub.archive import BookArchive
-from adapters.epub.sample_books import sample_book
 from application.errors import BookContentError
+from entrypoints.demo.kepub_builder import build_epub
+from entrypoints.demo.sample_books import sample_book
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.epub import BookSpec, ChapterSpec, EpubContent, build_epub
+from adapters.epub import EpubContent
 from adapters.epub.document import EpubDocument
-from adapters.epub.sample_books import sample_book
+from entrypoints.demo.kepub_builder import BookSpec, ChapterSpec, build_epub
+from entrypoints.demo.sample_books import sample_book
 
 UNINDEXED_STEP = re.compile(r"/([A-Za-z]+|text\(\))(?=[/.]|$)")
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.epub import EpubContent, build_epub
-from adapters.epub.sample_books import sample_book
+from adapters.epub import EpubContent
+from entrypoints.demo.kepub_builder import build_epub
+from entrypoints.demo.sample_books import sample_book
 
 BOOKS = 500
 log = logging.getLogger(__name__)

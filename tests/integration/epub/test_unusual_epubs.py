@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.epub import EpubContent, build_epub
-from adapters.epub.sample_books import sample_book
+from adapters.epub import EpubContent
 from application.errors import BookContentError, EncryptedBook
+from entrypoints.demo.kepub_builder import build_epub
+from entrypoints.demo.sample_books import sample_book
 from tests.integration.epub.zips import container, opf, write_zip, xhtml
 
 CHAPTER = xhtml("<p>Some text.</p>")

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event
 
 from adapters.kobo.backup import BackupStore
-from adapters.kobo.builder import add_kepub_book
 from adapters.kobo.library import NickelLibrary
 from application.errors import BackupError
+from entrypoints.demo.nickel_builder import add_kepub_book
 from tests.support.nickel import IDS, KOMGA_SPINE, sample_device
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from adapters.kobo.builder import add_kepub_book, add_kepub_books
-from adapters.kobo.schema import create_nickel_database
+from entrypoints.demo.nickel_builder import add_kepub_book, add_kepub_books
+from entrypoints.demo.nickel_schema import create_nickel_database
 
 CHAPTERS = [("OEBPS/Text/cover.xhtml", 300), ("OEBPS/Text/ch1.xhtml", 5000), ("OEBPS/Text/ch2.xhtml", 7000)]
 BOOKS: list[dict[str, Any]] = [

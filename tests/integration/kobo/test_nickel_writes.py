@@ -15,9 +15,9 @@ import pytest
 
 from adapters.device import DeviceLayout
 from adapters.kobo.library import NickelLibrary
-from adapters.kobo.schema import COMPANION_DDL, CONTENT_DDL
 from application.errors import DeviceError, KoboDatabaseLocked, ReadOnlyDatabase
 from application.records import BookSource, KoboWrite
+from entrypoints.demo.nickel_schema import COMPANION_DDL, CONTENT_DDL
 from tests.support.nickel import (
     IDS,
     changed_cells,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.kobo.builder import add_kepub_book, image_id_for
-from adapters.kobo.schema import CONTENT_DDL, content_columns, content_ddl, create_nickel_database
+from entrypoints.demo.nickel_builder import add_kepub_book, image_id_for
+from entrypoints.demo.nickel_schema import CONTENT_DDL, content_columns, content_ddl, create_nickel_database
 from tests.support.nickel import real_fixture
 
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from entrypoints.rpc import RpcDispatcher
-from entrypoints.rpc_protocol import (
+from entrypoints.daemon.rpc import RpcDispatcher
+from entrypoints.daemon.rpc_protocol import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     MAX_MESSAGE_BYTES,

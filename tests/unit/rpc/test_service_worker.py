@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from entrypoints.service_worker import ServiceWorker, WorkerBusy, WorkerStopped
+from entrypoints.daemon.service_worker import ServiceWorker, WorkerBusy, WorkerStopped
 
 
 @pytest.fixture

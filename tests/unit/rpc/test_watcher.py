@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from entrypoints.watcher import Debouncer, WatchedPaths, watch_roots
+from entrypoints.daemon.watcher import Debouncer, WatchedPaths, watch_roots
 
 ROOT = Path("/media/me/KOBOeReader")
 KOREADER = ROOT / ".adds" / "koreader"

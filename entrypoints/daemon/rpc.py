@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from application.errors import ConfigurationError, DeviceError, KksyncError, StaleQuestion
-from entrypoints.rpc_methods import Handler, RpcMethods
-from entrypoints.rpc_protocol import (
+from entrypoints.daemon.rpc_methods import Handler, RpcMethods
+from entrypoints.daemon.rpc_protocol import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
@@ -31,8 +31,8 @@ from entrypoints.rpc_protocol import (
     read_message,
     result_response,
 )
-from entrypoints.service_host import ServiceHost
-from entrypoints.service_worker import ServiceWorker, WorkerBusy, WorkerStopped
+from entrypoints.daemon.service_host import ServiceHost
+from entrypoints.daemon.service_worker import ServiceWorker, WorkerBusy, WorkerStopped
 
 log = logging.getLogger(__name__)
 

@@ -22,14 +22,14 @@ from rich.console import Console
 
 from adapters.device import DeviceLayout
 from adapters.epub.content import EpubContent
-from adapters.epub.kepub_builder import BookSpec, ChapterSpec, build_epub
-from adapters.kobo.builder import add_kepub_book
-from adapters.kobo.schema import create_nickel_database
 from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from application.errors import DeviceError
 from application.ports import BookDocument
-from entrypoints import demo_texts
+from entrypoints.demo import texts as demo_texts
+from entrypoints.demo.kepub_builder import BookSpec, ChapterSpec, build_epub
+from entrypoints.demo.nickel_builder import add_kepub_book
+from entrypoints.demo.nickel_schema import create_nickel_database
 
 MARKER = ".kksync-demo"
 Chapters = Sequence[tuple[str, Sequence[str]]]
@@ -135,7 +135,7 @@ def run_demo(folder: Path, console: Console) -> None:
 
 
 def _run(console: Console, arguments: list[str]) -> None:
-    from entrypoints.cli import app
+    from entrypoints.cli.app import app
 
     console.print()
     console.rule(f"$ kksync {' '.join(arguments)}", style="dim")

@@ -22,7 +22,7 @@ from application.errors import ConfigurationError, DeviceError, KksyncError
 from application.reports import BookReport, Question, RunReport
 from application.service import AlwaysYes, NobodyToAsk, SyncService
 from application.settings import Settings
-from entrypoints import render
+from entrypoints.cli import render
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import library_book_json, run_report_json
 
@@ -329,7 +329,7 @@ def demo(
     folder: Annotated[Path, typer.Argument(help="Where to build the demo Kobo.")] = Path("demo-device"),
 ) -> None:
     """Build a demo Kobo with a few books in mixed states, then status, dry run, sync, sync again."""
-    from entrypoints.demo import run_demo
+    from entrypoints.demo.run import run_demo
 
     run_demo(folder, out)
 
@@ -337,7 +337,7 @@ def demo(
 @app.command()
 def rpc(device: DeviceOption = None, koreader_dir: KOReaderDirOption = None) -> None:
     """Serve the plugin RPC (JSON-RPC 2.0, one object per line) on stdin/stdout."""
-    from entrypoints.rpc import serve_stdio
+    from entrypoints.daemon.rpc import serve_stdio
 
     root = resolve_device(device)
     serve_stdio(root, koreader_dir)
@@ -352,7 +352,7 @@ def daemon(
     pid_file: Annotated[Path | None, typer.Option("--pid-file", help="Write the daemon's pid here.")] = None,
 ) -> None:
     """Watch the Kobo database and KOReader's files, sync what changed, serve the RPC socket."""
-    from entrypoints.daemon import run_daemon
+    from entrypoints.daemon.server import run_daemon
 
     root = resolve_device(device)
     raise typer.Exit(run_daemon(root, koreader_dir, socket=socket, log_file=log_file, pid_file=pid_file))

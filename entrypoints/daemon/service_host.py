@@ -17,7 +17,7 @@ from adapters.config_file import load_settings
 from application.service import SyncService
 from application.settings import Settings
 from entrypoints.container import Container, build_container
-from entrypoints.service_worker import ServiceWorker
+from entrypoints.daemon.service_worker import ServiceWorker
 
 log = logging.getLogger(__name__)
 

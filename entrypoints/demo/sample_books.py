@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from html import escape
 
-from adapters.epub.kepub_builder import BookSpec, ChapterSpec
+from entrypoints.demo.kepub_builder import BookSpec, ChapterSpec
 
 WORDS = (
     "river", "lantern", "quiet", "harbour", "morning", "letter", "window", "garden", "silver", "thunder",

@@ -21,9 +21,9 @@ from application.records import KoboBook
 from application.reports import BookReport, RunReport
 from application.service import NobodyToAsk, SyncService
 from application.settings import Settings
+from entrypoints.daemon.rpc_protocol import INVALID_PARAMS, RpcError
+from entrypoints.daemon.service_host import ServiceHost
 from entrypoints.presenters import book_report_json, library_book_json, question_json, run_report_json
-from entrypoints.rpc_protocol import INVALID_PARAMS, RpcError
-from entrypoints.service_host import ServiceHost
 
 log = logging.getLogger(__name__)
 

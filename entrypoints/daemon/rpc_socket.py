@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from entrypoints.rpc import RpcDispatcher, serve_stream
+from entrypoints.daemon.rpc import RpcDispatcher, serve_stream
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from watchdog.observers import Observer
 
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
-from entrypoints.rpc import build_dispatcher
-from entrypoints.rpc_methods import kksync_version
-from entrypoints.rpc_socket import RpcSocketServer
-from entrypoints.runtime_dir import (
+from entrypoints.daemon.rpc import build_dispatcher
+from entrypoints.daemon.rpc_methods import kksync_version
+from entrypoints.daemon.rpc_socket import RpcSocketServer
+from entrypoints.daemon.runtime_dir import (
     DaemonRefused,
     DeviceLock,
     already_running,
@@ -39,9 +39,9 @@ from entrypoints.runtime_dir import (
     runtime_dir,
     write_daemon_file,
 )
-from entrypoints.service_host import ServiceHost
-from entrypoints.service_worker import ServiceWorker, WorkerBusy, WorkerStopped
-from entrypoints.watcher import (
+from entrypoints.daemon.service_host import ServiceHost
+from entrypoints.daemon.service_worker import ServiceWorker, WorkerBusy, WorkerStopped
+from entrypoints.daemon.watcher import (
     ChangeDetector,
     ChangeHandler,
     Debouncer,

@@ -1,0 +1,1 @@
+"""The kksync command line: Typer commands and their Rich rendering."""
