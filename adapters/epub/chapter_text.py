@@ -39,12 +39,13 @@ STRUCTURAL = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TextRun:
-    """A counted text node: where it starts and how many characters it holds."""
+    """A counted text node: where it starts, how many characters it holds, whether only spaces."""
 
     start: int
     length: int
+    blank: bool = False
 
 
 Node = etree._Element | TextRun
@@ -143,6 +144,8 @@ class ChapterText:
         if point < len(children):
             child = children[point]
             return child.start if isinstance(child, TextRun) else self._starts[child]
+        if not children and local_name(node) in OBJECT_ELEMENTS:
+            return self._starts[node]  # ``img.0``: the top of the image, not the text after it
         return self._ends[node]
 
     # building --------------------------------------------------------------------------------
@@ -177,12 +180,13 @@ class ChapterText:
     ) -> int:
         if not text:
             return offset
+        blank = not text.strip(XML_SPACE)
         if not preformatted:
-            if parent in STRUCTURAL and not text.strip(XML_SPACE):
+            if parent in STRUCTURAL and blank:
                 return offset
             text = XML_SPACE_RUN.sub(" ", text)
         length = 0 if hidden else len(text)
-        children.append(TextRun(offset, length))
+        children.append(TextRun(offset, length, blank))
         return offset + length
 
     def _note_span(self, element: etree._Element) -> None:
