@@ -219,6 +219,14 @@ class SpineItem:
 
 
 @dataclass(frozen=True)
+class SpanPointer:
+    """The pointer a pull writes for a koboSpan; ``approximate`` says why it is not the span's own."""
+
+    xpointer: str
+    approximate: str | None = None
+
+
+@dataclass(frozen=True)
 class XPointerTarget:
     """Where a KOReader xpointer lands: spine index (0-based), fraction inside, span at or before.
 

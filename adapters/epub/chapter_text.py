@@ -92,10 +92,31 @@ class ChapterText:
         element = self._span_elements.get(span)
         return None if element is None else self.element_path(element)
 
+    # the tree as counted ----------------------------------------------------------------------
+
+    def node_children(self, element: etree._Element) -> list[Node]:
+        """Child elements and counted text runs, in document order."""
+        return self._children.get(element, [])
+
+    def element_children(self, element: etree._Element) -> list[etree._Element]:
+        return [c for c in self._children.get(element, []) if not isinstance(c, TextRun)]
+
+    def start_of(self, element: etree._Element) -> int:
+        return self._starts[element]
+
+    def end_of(self, element: etree._Element) -> int:
+        return self._ends[element]
+
+    def span_element(self, span: str) -> etree._Element | None:
+        return self._span_elements.get(span)
+
     # crengine paths --------------------------------------------------------------------------
 
-    def element_path(self, element: etree._Element) -> str:
-        """``body/div/p[3]/span[2]``: names without namespace, ``[K]`` only among same names."""
+    def element_path(self, element: etree._Element, *, always_indexed: bool = False) -> str:
+        """``body/div/p[3]/span[2]``: names without namespace, ``[K]`` only among same names.
+
+        ``always_indexed`` writes ``[K]`` on every step, as crengine does from DOM 20260812.
+        """
         steps: list[str] = []
         current = element
         while current is not self.body:
@@ -104,9 +125,9 @@ class ChapterText:
                 break
             name = local_name(current)
             same = [c for c in parent if isinstance(c.tag, str) and local_name(c) == name]
-            steps.append(name + index_suffix(same.index(current) + 1, len(same)))
+            steps.append(name + index_suffix(same.index(current) + 1, len(same), always_indexed))
             current = parent
-        steps.append("body")
+        steps.append("body[1]" if always_indexed else "body")
         return "/".join(reversed(steps))
 
     def resolve(self, steps: tuple[Step, ...], point: int | None) -> int | None:

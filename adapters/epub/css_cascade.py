@@ -237,7 +237,9 @@ class ChapterStyles:
         for selector, declarations, origin, order in self.rules.rules:
             if selector.matches(element):
                 for name, value, important in declarations:
-                    _keep(found, Declaration(name, value, (int(important), origin, selector.specificity, order)))
+                    _keep(
+                        found, Declaration(name, value, (int(important), origin, selector.specificity, order))
+                    )
         for name, value, important in inline_declarations(element):
             _keep(found, Declaration(name, value, (int(important), 2, (1, 0, 0), 0)))
         result = {name: declaration.value for name, declaration in found.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import posixpath
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -17,9 +18,12 @@ from urllib.parse import unquote
 
 from adapters.epub.archive import BookArchive
 from adapters.epub.chapter_text import ChapterText
+from adapters.epub.cre_boxing import BoxingRules, ChapterBoxing, resolve_v1
+from adapters.epub.css_cascade import ChapterStyles, chapter_sheets
 from adapters.epub.markup import parse_body
+from adapters.epub.package import resolve_href
 from adapters.epub.xpointer import fragment_prefix, parse_xpointer
-from application.records import SpineItem, XPointerTarget
+from application.records import CreDom, SpineItem, SpanPointer, XPointerTarget
 from domain.chapter_map import Chapter, ChapterMap
 
 log = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ class EpubDocument:
         self._chapters = chapters if chapters is not None else ChapterCache()
         self.token = next(_TOKENS)  # names this document in the shared chapter cache
         self._has_spans: bool | None = None
+        self._boxings: dict[tuple[int, BoxingRules], ChapterBoxing] = {}
 
     @property
     def spine(self) -> Sequence[SpineItem]:
@@ -120,24 +125,61 @@ class EpubDocument:
             return None
         return chapter.span_at_offset(_clamp(fraction) * chapter.total)
 
-    def span_xpointer(self, zip_path: str, span: str) -> str | None:
+    def span_xpointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> str | None:
+        pointer = self.span_pointer(zip_path, span, dom)
+        return None if pointer is None else pointer.xpointer
+
+    def span_pointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> SpanPointer | None:
+        """The span element's pointer as KOReader at this DOM writes it.
+
+        For V1 pointers the span's wrappers must be known for certain; otherwise the nearest
+        enclosing element whose V1 and V2 paths are the same is written, and ``approximate``
+        says why.
+        """
+        dom = dom or CreDom()
         index = self.spine_index(zip_path)
         if index is None:
             return None
-        path = self._chapter(index).span_path(span)
-        return None if path is None else f"{self._prefix(index)}/{path}"
+        chapter = self._chapter(index)
+        element = chapter.span_element(span)
+        if element is None:
+            return None
+        if not dom.uses_v1_pointers:
+            path = chapter.element_path(element, always_indexed=dom.always_indexed)
+            return SpanPointer(f"{self._prefix(index, dom)}/{path}")
+        boxing = self._boxing(index, dom)
+        if boxing.is_certain(element):
+            return SpanPointer(f"{self._prefix(index, dom)}/body/" + "/".join(boxing.steps(element)))
+        enclosing = next(
+            e
+            for e in element.iterancestors()
+            if e is chapter.body or (boxing.is_certain(e) and not boxing.has_boxes_above(e))
+        )
+        path = "body" if enclosing is chapter.body else chapter.element_path(enclosing)
+        reason = (
+            f"old-DOM (V1) pointer to {span} depends on styles kksync cannot evaluate; "
+            f"wrote its enclosing <{enclosing.tag.split('}')[-1]}> instead"
+        )
+        return SpanPointer(f"{self._prefix(index, dom)}/{path}", approximate=reason)
 
-    def chapter_xpointer(self, zip_path: str) -> str | None:
+    def chapter_xpointer(self, zip_path: str, dom: CreDom | None = None) -> str | None:
+        dom = dom or CreDom()
         index = self.spine_index(zip_path)
-        return None if index is None else f"{self._prefix(index)}/body"
+        if index is None:
+            return None
+        return f"{self._prefix(index, dom)}/body" + ("[1]" if dom.always_indexed else "")
 
-    def locate(self, xpointer: str) -> XPointerTarget | None:
+    def locate(self, xpointer: str, dom: CreDom | None = None) -> XPointerTarget | None:
+        dom = dom or CreDom()
         parsed = parse_xpointer(xpointer)
         index = None if parsed is None else self._by_fragment.get(parsed.fragment)
         if parsed is None or index is None:
             return None  # no such fragment, or a placeholder with nothing to read
         chapter = self._chapter(index)
-        offset = chapter.resolve(parsed.steps, parsed.point)
+        if dom.uses_v1_pointers:
+            offset = resolve_v1(self._boxing(index, dom), parsed.steps, parsed.point)
+        else:
+            offset = chapter.resolve(parsed.steps, parsed.point)
         if offset is None:
             log.info(
                 "%s: xpointer %s not found in its chapter; using the chapter start", self.path.name, xpointer
@@ -156,8 +198,35 @@ class EpubDocument:
             )
         return index
 
-    def _prefix(self, index: int) -> str:
-        return fragment_prefix(self._spine[index].fragment_index, self._fragment_count)
+    def _prefix(self, index: int, dom: CreDom | None = None) -> str:
+        always = dom is not None and dom.always_indexed
+        return fragment_prefix(self._spine[index].fragment_index, self._fragment_count, always)
+
+    def _boxing(self, index: int, dom: CreDom) -> ChapterBoxing:
+        """The chapter's wrappers under this DOM, built once per chapter and rules."""
+        mode = dom.block_rendering_mode
+        rules = BoxingRules(dom.version, None if mode is None else mode != 0)
+        key = (index, rules)
+        boxing = self._boxings.get(key)
+        chapter = self._chapter(index)
+        if boxing is None or boxing.chapter is not chapter:
+            base = posixpath.dirname(self._spine[index].zip_path)
+            styles = ChapterStyles(
+                chapter.body,
+                chapter_sheets(chapter.body, lambda href: self._stylesheet(base, href)),
+                old_defaults=dom.version < 20180528,
+            )
+            boxing = ChapterBoxing(chapter, styles, rules)
+            self._boxings[key] = boxing
+        return boxing
+
+    def _stylesheet(self, base: str, href: str) -> str | None:
+        path = resolve_href(base, href)
+        if path is None:
+            return None
+        with BookArchive(self.path, self._max_entry_bytes) as archive:
+            name = archive.find(path)
+            return None if name is None else archive.read(name).decode("utf-8", errors="replace")
 
     def _chapter_named(self, zip_path: str) -> ChapterText | None:
         index = self.spine_index(zip_path)
