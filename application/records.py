@@ -49,6 +49,8 @@ class KoboBookmark:
     raw: str | None = None
     zip_path: str | None = None
     span: str | None = None
+    point: str | None = None
+    """Adobe's ``point(…)`` path inside ``zip_path`` (plain EPUBs), without the ``point(``/``)``."""
 
 
 @dataclass(frozen=True)
@@ -219,8 +221,8 @@ class SpineItem:
 
 
 @dataclass(frozen=True)
-class SpanPointer:
-    """The pointer a pull writes for a koboSpan; ``approximate`` says why it is not the span's own."""
+class PointerChoice:
+    """The pointer a pull writes for an element; ``approximate`` says why it is not the element's own."""
 
     xpointer: str
     approximate: str | None = None

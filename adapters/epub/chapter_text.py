@@ -26,6 +26,7 @@ from adapters.epub.markup import local_name
 from adapters.epub.xpointer import Step, index_suffix
 
 KOBO_SPAN_ID = re.compile(r"^kobo\.\d+\.\d+$")
+ADOBE_POINT = re.compile(r"^(?:point\()?(?P<steps>(?:/\d+)+)(?::(?P<offset>\d+))?\)?$")
 XML_SPACE_RUN = re.compile(r"[ \t\n\r]+")
 XML_SPACE = " \t\n\r"
 HIDDEN = frozenset({"script", "style", "head", "title", "template"})
@@ -168,6 +169,60 @@ class ChapterText:
         if not children and local_name(node) in OBJECT_ELEMENTS:
             return self._starts[node]  # ``img.0``: the top of the image, not the text after it
         return self._ends[node]
+
+    # Adobe points ----------------------------------------------------------------------------
+
+    def point_target(self, point: str) -> tuple[etree._Element, int, bool] | None:
+        """Where an Adobe RMSDK ``point(/1/4/2/1:0)`` lands: element, character offset, complete.
+
+        The path is CFI-like from the document root after RMSDK's leading ``/1``: an even step
+        ``2k`` is the k-th child element, an odd step ``2k+1`` the text after the k-th child
+        element (``1`` the text before the first), and ``:N`` a UTF-8 byte offset into that
+        text. A path that leaves the tree stops at the deepest element reached (``complete``
+        False); None when the point cannot be read at all.
+        """
+        match = ADOBE_POINT.match(point.strip())
+        if match is None:
+            return None
+        steps = [int(step) for step in match.group("steps").split("/") if step]
+        byte_offset = int(match.group("offset") or 0)
+        if steps[:1] == [1]:
+            steps = steps[1:]
+        element = self.body.getroottree().getroot()
+        for position, step in enumerate(steps):
+            elements = [c for c in element if isinstance(c.tag, str)]
+            if step % 2 == 0:
+                if not 1 <= step // 2 <= len(elements):
+                    return self._known(element, False)
+                element = elements[step // 2 - 1]
+                continue
+            slot = step // 2
+            raw = element.text if slot == 0 else (elements[slot - 1].tail if slot <= len(elements) else None)
+            if raw is None or position != len(steps) - 1:
+                return self._known(element, False)
+            return self._in_text(element, slot, raw, byte_offset)
+        return self._known(element, True)
+
+    def _known(self, element: etree._Element, complete: bool) -> tuple[etree._Element, int, bool] | None:
+        while element not in self._starts:
+            parent = element.getparent()
+            if parent is None:
+                return (self.body, 0, False)
+            element, complete = parent, False
+        return element, self._starts[element], complete
+
+    def _in_text(
+        self, element: etree._Element, slot: int, raw: str, byte_offset: int
+    ) -> tuple[etree._Element, int, bool] | None:
+        found = self._known(element, True)
+        if found is None:
+            return None
+        element, start, complete = found
+        elements = [c for c in element if isinstance(c.tag, str)]
+        if slot:
+            start = self._ends.get(elements[slot - 1], start)
+        prefix = raw.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")
+        return element, start + len(XML_SPACE_RUN.sub(" ", prefix)), complete
 
     # building --------------------------------------------------------------------------------
 

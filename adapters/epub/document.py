@@ -16,14 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
+from lxml import etree
+
 from adapters.epub.archive import BookArchive
 from adapters.epub.chapter_text import ChapterText
 from adapters.epub.cre_boxing import BoxingRules, ChapterBoxing, resolve_v1
 from adapters.epub.css_cascade import ChapterStyles, chapter_sheets
-from adapters.epub.markup import parse_body
+from adapters.epub.markup import local_name, parse_body
 from adapters.epub.package import resolve_href
 from adapters.epub.xpointer import fragment_prefix, parse_xpointer
-from application.records import CreDom, SpineItem, SpanPointer, XPointerTarget
+from application.records import CreDom, SpineItem, PointerChoice, XPointerTarget
 from domain.chapter_map import Chapter, ChapterMap
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,7 @@ class EpubDocument:
         pointer = self.span_pointer(zip_path, span, dom)
         return None if pointer is None else pointer.xpointer
 
-    def span_pointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> SpanPointer | None:
+    def span_pointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> PointerChoice | None:
         """The span element's pointer as KOReader at this DOM writes it.
 
         For V1 pointers the span's wrappers must be known for certain; otherwise the nearest
@@ -140,16 +142,46 @@ class EpubDocument:
         index = self.spine_index(zip_path)
         if index is None:
             return None
-        chapter = self._chapter(index)
-        element = chapter.span_element(span)
-        if element is None:
+        element = self._chapter(index).span_element(span)
+        return None if element is None else self._element_pointer(index, element, dom, span)
+
+    def point_fraction(self, zip_path: str, point: str) -> float | None:
+        """Fraction 0..1 inside the chapter of an Adobe ``point(…)``; None when it cannot be read."""
+        index = self.spine_index(zip_path)
+        if index is None:
             return None
+        chapter = self._chapter(index)
+        found = chapter.point_target(point)
+        if found is None:
+            return None
+        return found[1] / chapter.total if chapter.total else 0.0
+
+    def point_pointer(self, zip_path: str, point: str, dom: CreDom | None = None) -> PointerChoice | None:
+        """The element at an Adobe ``point(…)`` as KOReader at this DOM writes it."""
+        dom = dom or CreDom()
+        index = self.spine_index(zip_path)
+        if index is None:
+            return None
+        found = self._chapter(index).point_target(point)
+        if found is None:
+            return None
+        element, _, complete = found
+        choice = self._element_pointer(index, element, dom, f"point({point})")
+        if complete:
+            return choice
+        reason = f"Adobe point({point}) leaves {zip_path} as kksync parses it; wrote the deepest element it reaches"
+        return PointerChoice(choice.xpointer, choice.approximate or reason)
+
+    def _element_pointer(self, index: int, element: etree._Element, dom: CreDom, what: str) -> PointerChoice:
+        chapter = self._chapter(index)
         if not dom.uses_v1_pointers:
             path = chapter.element_path(element, always_indexed=dom.always_indexed)
-            return SpanPointer(f"{self._prefix(index, dom)}/{path}")
+            return PointerChoice(f"{self._prefix(index, dom)}/{path}")
         boxing = self._boxing(index, dom)
+        if element is chapter.body:
+            return PointerChoice(f"{self._prefix(index, dom)}/body")
         if boxing.is_certain(element):
-            return SpanPointer(f"{self._prefix(index, dom)}/body/" + "/".join(boxing.steps(element)))
+            return PointerChoice(f"{self._prefix(index, dom)}/body/" + "/".join(boxing.steps(element)))
         enclosing = next(
             e
             for e in element.iterancestors()
@@ -157,10 +189,10 @@ class EpubDocument:
         )
         path = "body" if enclosing is chapter.body else chapter.element_path(enclosing)
         reason = (
-            f"old-DOM (V1) pointer to {span} depends on styles kksync cannot evaluate; "
-            f"wrote its enclosing <{enclosing.tag.split('}')[-1]}> instead"
+            f"old-DOM (V1) pointer to {what} depends on styles kksync cannot evaluate; "
+            f"wrote its enclosing <{local_name(enclosing)}> instead"
         )
-        return SpanPointer(f"{self._prefix(index, dom)}/{path}", approximate=reason)
+        return PointerChoice(f"{self._prefix(index, dom)}/{path}", approximate=reason)
 
     def chapter_xpointer(self, zip_path: str, dom: CreDom | None = None) -> str | None:
         dom = dom or CreDom()

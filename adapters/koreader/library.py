@@ -268,6 +268,8 @@ def _state(document: Path, loaded: LoadedSidecar, history_time: datetime | None)
         doc_pages=_whole(table.get("doc_pages")),
         partial_md5=_text(table.get("partial_md5_checksum")),
         cre_dom_version=_whole(table.get("cre_dom_version")),
+        block_rendering_mode=_whole(table.get("copt_block_rendering_mode")),
+        settings_reset=table.get("docsettings_reset_done") is True,
         history_time=history_time,
         sidecar_mtime=loaded.mtime,
     )

@@ -119,9 +119,11 @@ def kepub_spec() -> BookSpec:
 
 def plain_spec() -> BookSpec:
     """Chapters alternating light and markup-heavy, so byte shares differ from text shares."""
+    counter = itertools.count(1)
     chapters = [
         ChapterSpec(
-            f"Text/content{n:04d}.xhtml", body=plain_chapter(n, 12 if n % 3 else 40, heavy=n % 3 == 0)
+            f"Text/content{n:04d}.xhtml",
+            body=with_ids(plain_chapter(n, 12 if n % 3 else 40, heavy=n % 3 == 0), counter),
         )
         for n in range(1, 10)
     ]

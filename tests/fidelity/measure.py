@@ -50,6 +50,7 @@ CLASSES = (
     "push scroll top",
     "pull plain EPUB: opens chapter",
     "pull plain EPUB: + report chapter",
+    "pull plain EPUB: + element at point",
 )
 
 
@@ -266,7 +267,7 @@ def _judge_push(
 # plain EPUB -------------------------------------------------------------------------------------
 
 
-def plain_cases(book: Path) -> list[tuple[str, int, float]]:
+def plain_cases(book: Path) -> list[tuple[str, int, float, str]]:
     """Nickel-style bookmarks ``<chapter>#point(/1/4/2k/1:0)`` and the book percent Nickel shows.
 
     The percent is the share of the book's text before the point (Adobe counts its own pages,
@@ -282,7 +283,8 @@ def plain_cases(book: Path) -> list[tuple[str, int, float]]:
         blocks = [child for child in body if isinstance(child.tag, str)]
         for k in (1, len(blocks) // 2 + 1, len(blocks)):
             before = sum(lengths[:index]) + sum(len("".join(b.itertext())) for b in blocks[: k - 1])
-            cases.append((f"{item.zip_path}#point(/1/4/{2 * k}/1:0)", index, before / total))
+            bookmark = f"{item.zip_path}#point(/1/4/{2 * k}/1:0)"
+            cases.append((bookmark, index, before / total, str(blocks[k - 1].get("id"))))
     return cases
 
 
@@ -291,7 +293,7 @@ def measure_plain(oracle: Oracle, engine: Engine, book: Path, tallies: dict[str,
     cases = plain_cases(book)
     pointers = []
     chapters = []
-    for bookmark, _, percent in cases:
+    for bookmark, _, percent, _ in cases:
         kobo = KoboBook(
             book_id="plain",
             title="Plain",
@@ -315,15 +317,16 @@ def measure_plain(oracle: Oracle, engine: Engine, book: Path, tallies: dict[str,
         write, _ = pull_write(position, file, datetime(2026, 12, 1, tzinfo=UTC))
         pointers.append(write.last_xpointer or "")
     answers = oracle.batch(engine, book, [f"resolve {p}" for p in pointers])
-    for (bookmark, index, _), pointer, chapter, answer in zip(
-        cases, pointers, chapters, answers, strict=True
-    ):
+    for case, pointer, chapter, answer in zip(cases, pointers, chapters, answers, strict=True):
+        bookmark, index, _, element_id = case
         named = document.spine[index].zip_path
         opens = bool(answer.get("resolves")) and answer.get("fragment") == index + 1
         example = f"{bookmark}: wrote {pointer} (fragment {answer.get('fragment')}), report chapter {chapter}"
         tallies["pull plain EPUB: opens chapter"].add("exact" if opens else "missed", example)
         reported = opens and chapter == named
         tallies["pull plain EPUB: + report chapter"].add("exact" if reported else "missed", example)
+        at_point = reported and answer.get("element_id") == element_id
+        tallies["pull plain EPUB: + element at point"].add("exact" if at_point else "missed", example)
 
 
 def measure(directory: Path, oracle: Oracle) -> dict[str, dict[str, Tally]]:
