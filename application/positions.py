@@ -166,6 +166,8 @@ def _koreader_locator(state: KOReaderState, file: BookFile) -> Locator | None:
             f"(DOM {file.dom.version}); KOReader's percent used"
         )
         return None
+    if target.note:
+        file.notes.append(target.note)
     zip_path = document.spine[target.spine_index].zip_path
     index = chapter_map.index_of(zip_path)
     if index is None:

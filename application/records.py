@@ -240,3 +240,5 @@ class XPointerTarget:
     fraction: float
     span: str | None
     resolved: bool
+    note: str | None = None
+    """Set when the pointer was resolved only to an enclosing element, and why."""

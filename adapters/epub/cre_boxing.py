@@ -181,7 +181,7 @@ class ChapterBoxing:
                 continue
             rend = self._build(kid)
             if kid in self._doubtful_style:
-                self.doubtful.add(element)
+                self.doubtful.update((element, kid))
             if self._float[kid]:
                 box = Box("floatbox", [kid])
                 self.children[box] = [kid]
@@ -306,16 +306,23 @@ def _name(node: VNode) -> str | None:
     return node.name if isinstance(node, Box) else local_name(node)
 
 
-def resolve_v1(boxing: ChapterBoxing, steps: tuple[Step, ...], point: int | None) -> int | None:
-    """Character offset of a V1 path below the DocFragment (``body/…``), or None if it is not there."""
+def resolve_v1(boxing: ChapterBoxing, steps: tuple[Step, ...], point: int | None) -> tuple[int, bool] | None:
+    """Character offset of a V1 path below the DocFragment (``body/…``), or None if it is not there.
+
+    The flag is False when the path crosses a container whose wrappers are doubtful: the offset
+    is then that container's start, never a guess below it.
+    """
     if not steps:
-        return 0
+        return 0, True
     if steps[0].name != "body" or steps[0].index != 1:
         return None
     node: VNode = boxing.chapter.body
     for step in steps[1:]:
         if isinstance(node, TextRun):
             return None
+        if node in boxing.doubtful:
+            start = boxing.start(node)
+            return None if start is None else (start, False)
         children = boxing.children.get(node, [])
         if step.name is None:
             matching = children
@@ -326,6 +333,11 @@ def resolve_v1(boxing: ChapterBoxing, steps: tuple[Step, ...], point: int | None
         if not 1 <= step.index <= len(matching):
             return None
         node = matching[step.index - 1]
+    offset = _point_offset(boxing, node, point)
+    return None if offset is None else (offset, True)
+
+
+def _point_offset(boxing: ChapterBoxing, node: VNode, point: int | None) -> int | None:
     if isinstance(node, TextRun):
         return node.start + min(point or 0, node.length)
     if point is None:

@@ -110,7 +110,7 @@ class Rules:
         for prelude, block, nested in _blocks(text):
             if nested:
                 if prelude.lower().startswith("@media") and _sets_layout(block):
-                    self.doubtful.append(None)
+                    self._doubt_all(block)
                 continue
             if prelude.startswith("@"):
                 continue
@@ -124,6 +124,13 @@ class Rules:
                     self.rules.append((selector, declarations, origin, self._order))
                 else:
                     self.doubtful.append(selector)
+
+    def _doubt_all(self, text: str) -> None:
+        """Rules inside ``@media``: crengine may or may not apply them, so their subjects are doubtful."""
+        inner = Rules()
+        inner.add_sheet(text, 1)
+        self.doubtful.extend(inner.doubtful)
+        self.doubtful.extend(selector.compounds[-1] for selector, *_ in inner.rules)
 
     def is_doubtful(self, element: etree._Element) -> bool:
         return any(subject is None or subject.matches(element) for subject in self.doubtful)

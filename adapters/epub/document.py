@@ -208,8 +208,15 @@ class EpubDocument:
         if parsed is None or index is None:
             return None  # no such fragment, or a placeholder with nothing to read
         chapter = self._chapter(index)
+        note = None
         if dom.uses_v1_pointers:
-            offset = resolve_v1(self._boxing(index, dom), parsed.steps, parsed.point)
+            found = resolve_v1(self._boxing(index, dom), parsed.steps, parsed.point)
+            offset = None if found is None else found[0]
+            if found is not None and not found[1]:
+                note = (
+                    f"old-DOM (V1) pointer {xpointer} crosses elements whose wrappers depend on styles "
+                    "kksync cannot evaluate; the start of the enclosing element stands for it"
+                )
         else:
             offset = chapter.resolve(parsed.steps, parsed.point)
         if offset is None:
@@ -218,7 +225,7 @@ class EpubDocument:
             )
             return XPointerTarget(index, 0.0, chapter.span_at_offset(0), resolved=False)
         fraction = offset / chapter.total if chapter.total else 0.0
-        return XPointerTarget(index, fraction, chapter.span_at_offset(offset), resolved=True)
+        return XPointerTarget(index, fraction, chapter.span_at_offset(offset), resolved=True, note=note)
 
     def spine_index(self, zip_path: str) -> int | None:
         """0-based spine index of a zip path, tolerating case and percent-encoding differences."""

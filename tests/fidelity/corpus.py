@@ -11,12 +11,14 @@ source without going through kksync's own path code.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 from lxml import etree
 
 from adapters.epub import BookSpec, ChapterSpec, build_epub
-from adapters.epub.sample_books import PIXEL_PNG
+from adapters.epub.markup import numeric_entities
+from adapters.epub.sample_books import PIXEL_PNG, sample_book
 
 IMG = "../Images/pixel.png"
 STYLESHEET = (
@@ -27,6 +29,19 @@ STYLESHEET = (
     b"div.aside { display: block }\n"
     b"span.note { font-style: italic }\n"
 )
+TRICKY_STYLESHEET = (
+    b"div.box > p:first-child { display: inline }\n"
+    b".tricky + p { float: right }\n"
+    b"@media screen { span.x { display: block } }\n"
+)
+TRICKY_HEAD = '<link rel="stylesheet" type="text/css" href="../Styles/tricky.css"/>'
+TRICKY_CHAPTER = """
+<p>Plain opening paragraph. Two sentences.</p>
+<div class="box"><p>First in the box.</p>loose text in the box<p>Second in the box.</p></div>
+<div class="tricky">Tricky div.</div><p>Maybe floating. Or not.</p>
+<div><span class="x">maybe block</span> beside loose text. <p>And a paragraph.</p></div>
+<p>Certain closing paragraph.</p>
+"""
 HEAD = (
     '<link rel="stylesheet" type="text/css" href="../Styles/book.css"/><style>.bl { display: block }</style>'
 )
@@ -90,7 +105,8 @@ def plain_chapter(number: int, paragraphs: int, heavy: bool) -> str:
 
 def with_ids(body: str, counter: itertools.count[int]) -> str:
     """Give every element without an id one (``eN``), so oracle answers name it."""
-    root = etree.fromstring(f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>')
+    markup = numeric_entities(f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'.encode())
+    root = etree.fromstring(markup)
     for element in root.iter():
         if isinstance(element.tag, str) and element is not root and element.get("id") is None:
             element.set("id", f"e{next(counter)}")
@@ -108,12 +124,18 @@ def kepub_spec() -> BookSpec:
             ChapterSpec(f"Text/ch{n}.xhtml", body=with_ids(kepubify_chapter(n), counter), head=HEAD)
             for n in (1, 2)
         ),
+        ChapterSpec("Text/tricky.xhtml", body=with_ids(TRICKY_CHAPTER, counter), head=TRICKY_HEAD),
+        *(replace(c, body=with_ids(c.body or "", counter)) for c in sample_book(11, chapters=2).chapters[1:]),
     ]
     return BookSpec(
         "Fidelity Kepub",
         "Corpus",
         chapters,
-        resources={"Images/pixel.png": PIXEL_PNG, "Styles/book.css": STYLESHEET},
+        resources={
+            "Images/pixel.png": PIXEL_PNG,
+            "Styles/book.css": STYLESHEET,
+            "Styles/tricky.css": TRICKY_STYLESHEET,
+        },
     )
 
 

@@ -246,6 +246,8 @@ def _pulls(
             tally.add("exact")
             continue
         element = source.by_id[fragment - 1].get(answer.get("element_id") or "")
+        if answer.get("element") == "body" and not answer.get("element_id"):
+            element = source.bodies[fragment - 1]
         target = source.by_id[fragment - 1][span]
         if element is not None and element in target.iterancestors():
             tally.add("enclosing")
@@ -260,8 +262,21 @@ def _judge_push(
     got = None if target is None or not target.resolved else target.span
     if target is not None and target.spine_index == fragment - 1 and got == expected:
         tally.add("exact")
+    elif (
+        target is not None and getattr(target, "note", None) and _not_after(document, fragment, got, expected)
+    ):
+        tally.add("enclosing")
     else:
         tally.add("missed", f"{xpointer}: expected {expected}, got {got}")
+
+
+def _not_after(document: EpubDocument, fragment: int, got: str | None, expected: str | None) -> bool:
+    """Whether span ``got`` starts at or before span ``expected`` (an enclosing fallback's promise)."""
+    zip_path = document.spine[fragment - 1].zip_path
+    if got is None or expected is None:
+        return False
+    start, end = document.span_fraction(zip_path, got), document.span_fraction(zip_path, expected)
+    return start is not None and end is not None and start <= end
 
 
 # plain EPUB -------------------------------------------------------------------------------------
