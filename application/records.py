@@ -119,6 +119,8 @@ OLDEST_DOM_VERSION = 20171225
 """What KOReader assumes for a sidecar with ``last_xpointer`` but no ``cre_dom_version``."""
 NORMALIZED_XPOINTERS_DOM_VERSION = 20200223
 """From here on crengine writes V2 pointers (its wrapper elements hidden); before, V1."""
+RELAXED_SPINE_DOM_VERSION = 20240114
+"""From here on every spine item gets a DocFragment; before, only XHTML items crengine loads."""
 COMPATIBLE_DOM_VERSION = 20240114
 """KOReader stable's engine: what a new sidecar gets, and what kksync assumes without one."""
 ALWAYS_INDEXED_DOM_VERSION = 20260812
@@ -218,6 +220,14 @@ class SpineItem:
     fragment_index: int
     size: int
     linear: bool = True
+    legacy_fragment_index: int | None = -1
+    """Its DocFragment below DOM 20240114 (only loadable XHTML items had one); -1: same as now."""
+
+    def fragment_at(self, dom_version: int) -> int | None:
+        """The DocFragment number KOReader uses for this item at a DOM version (None: it has none)."""
+        if dom_version < RELAXED_SPINE_DOM_VERSION and self.legacy_fragment_index != -1:
+            return self.legacy_fragment_index
+        return self.fragment_index
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,12 @@ def _xpointer(position: ReadingPosition, file: BookFile, notes: list[str]) -> st
         if choice.approximate:
             notes.append(choice.approximate)
         return choice.xpointer
-    return document.chapter_xpointer(zip_path, file.dom)
+    xpointer = document.chapter_xpointer(zip_path, file.dom)
+    if xpointer is None:
+        notes.append(
+            f"{zip_path} has no DocFragment at KOReader's DOM {file.dom.version}: its position left alone"
+        )
+    return xpointer
 
 
 def _adobe_pointer(

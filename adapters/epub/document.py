@@ -64,6 +64,13 @@ class ChapterCache:
             del self._chapters[key]
 
 
+class NoFragment(Exception):
+    """A spine item crengine gives no DocFragment at this DOM version (non-XHTML, below 20240114)."""
+
+    def __init__(self, zip_path: str, version: int) -> None:
+        super().__init__(f"{zip_path} has no DocFragment at DOM {version}")
+
+
 class EpubDocument:
     """Implements the ``BookDocument`` port for one book file.
 
@@ -143,7 +150,12 @@ class EpubDocument:
         if index is None:
             return None
         element = self._chapter(index).span_element(span)
-        return None if element is None else self._element_pointer(index, element, dom, span)
+        if element is None:
+            return None
+        try:
+            return self._element_pointer(index, element, dom, span)
+        except NoFragment:
+            return None
 
     def point_fraction(self, zip_path: str, point: str) -> float | None:
         """Fraction 0..1 inside the chapter of an Adobe ``point(…)``; None when it cannot be read."""
@@ -166,7 +178,10 @@ class EpubDocument:
         if found is None:
             return None
         element, _, complete = found
-        choice = self._element_pointer(index, element, dom, f"point({point})")
+        try:
+            choice = self._element_pointer(index, element, dom, f"point({point})")
+        except NoFragment:
+            return None
         if complete:
             return choice
         reason = f"Adobe point({point}) leaves {zip_path} as kksync parses it; wrote the deepest element it reaches"
@@ -199,12 +214,15 @@ class EpubDocument:
         index = self.spine_index(zip_path)
         if index is None:
             return None
-        return f"{self._prefix(index, dom)}/body" + ("[1]" if dom.always_indexed else "")
+        try:
+            return f"{self._prefix(index, dom)}/body" + ("[1]" if dom.always_indexed else "")
+        except NoFragment:
+            return None
 
     def locate(self, xpointer: str, dom: CreDom | None = None) -> XPointerTarget | None:
         dom = dom or CreDom()
         parsed = parse_xpointer(xpointer)
-        index = None if parsed is None else self._by_fragment.get(parsed.fragment)
+        index = None if parsed is None else self._fragments(dom).get(parsed.fragment)
         if parsed is None or index is None:
             return None  # no such fragment, or a placeholder with nothing to read
         chapter = self._chapter(index)
@@ -238,8 +256,20 @@ class EpubDocument:
         return index
 
     def _prefix(self, index: int, dom: CreDom | None = None) -> str:
-        always = dom is not None and dom.always_indexed
-        return fragment_prefix(self._spine[index].fragment_index, self._fragment_count, always)
+        dom = dom or CreDom()
+        fragments = self._fragments(dom)
+        number = self._spine[index].fragment_at(dom.version)
+        if number is None:
+            raise NoFragment(self._spine[index].zip_path, dom.version)
+        count = self._fragment_count if fragments is self._by_fragment else len(fragments)
+        return fragment_prefix(number, count, dom.always_indexed)
+
+    def _fragments(self, dom: CreDom) -> dict[int, int]:
+        """DocFragment number -> spine index, as crengine numbers them at this DOM version."""
+        numbers = {item.fragment_at(dom.version): i for i, item in enumerate(self._spine)}
+        if all(item.fragment_at(dom.version) == item.fragment_index for item in self._spine):
+            return self._by_fragment
+        return {number: i for number, i in numbers.items() if number is not None}
 
     def _boxing(self, index: int, dom: CreDom) -> ChapterBoxing:
         """The chapter's wrappers under this DOM, built once per chapter and rules."""

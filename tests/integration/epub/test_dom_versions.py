@@ -16,6 +16,7 @@ from adapters.epub import BookSpec, ChapterSpec, EpubContent, build_epub
 from adapters.epub.document import EpubDocument
 from adapters.epub.sample_books import PIXEL_PNG
 from application.records import CreDom
+from tests.integration.epub.zips import container, write_zip, xhtml
 
 IMG = "../Images/p.png"
 CSS = b".fl{float:left} .ib{display:inline-block} .blk{display:block} span.fr{float:right}"
@@ -163,3 +164,32 @@ def test_plain_epub_points_name_the_element_kobo_stands_on(tmp_path: Path) -> No
     assert partial is not None and partial.xpointer == "/body/DocFragment[2]/body"
     assert partial.approximate is not None
     assert document.point_pointer(chapter, "nonsense") is None
+
+
+def test_below_20240114_only_xhtml_spine_items_are_numbered(tmp_path: Path) -> None:
+    """An SVG cover in the spine: DocFragment[3] now, DocFragment[2] for an old DOM (oracle-checked)."""
+    opf = (
+        '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="2.0"><metadata/><manifest>'
+        '<item id="cover" href="cover.svg" media-type="image/svg+xml"/>'
+        '<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="b" href="b.xhtml" media-type="application/xhtml+xml"/>'
+        '</manifest><spine><itemref idref="cover"/><itemref idref="a"/><itemref idref="b"/></spine></package>'
+    )
+    spans = '<p><span class="koboSpan" id="kobo.1.1">Beta.</span></p><p><span class="koboSpan" id="kobo.2.1">G.</span></p>'
+    path = write_zip(
+        tmp_path / "svg.kepub.epub",
+        {
+            "META-INF/container.xml": container("content.opf"),
+            "content.opf": opf.encode(),
+            "cover.svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>',
+            "a.xhtml": xhtml('<p><span class="koboSpan" id="kobo.1.1">Alpha.</span></p>'),
+            "b.xhtml": xhtml(spans),
+        },
+    )
+    document = EpubContent().open(path)
+    assert document.span_xpointer("b.xhtml", "kobo.2.1", STABLE) == "/body/DocFragment[3]/body/p[2]/span"
+    assert document.span_xpointer("b.xhtml", "kobo.2.1", LEGACY) == "/body/DocFragment[2]/body/p[2]/span"
+    assert document.span_xpointer("cover.svg", "kobo.1.1", LEGACY) is None
+    assert document.chapter_xpointer("cover.svg", LEGACY) is None
+    target = document.locate("/body/DocFragment[2]/body/p[2]/span", LEGACY)
+    assert target is not None and (target.spine_index, target.span) == (2, "kobo.2.1")
