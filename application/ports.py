@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Protocol
 
 from application.records import (
+    CreDom,
     KoboBook,
     KoboWrite,
-    CreDom,
     KOReaderState,
     KOReaderWrite,
     PointerChoice,

@@ -110,13 +110,6 @@ def _adobe_locator(book: KoboBook, file: BookFile, zip_path: str) -> Locator | N
     chapter_map = file.chapter_map()
     index = chapter_map.index_of(zip_path) if chapter_map is not None else None
     document = file.document()
-    if index is None and document is not None:
-        spine_index = document.spine_index(zip_path)
-        index = (
-            None
-            if spine_index is None or chapter_map is None
-            else chapter_map.index_of(document.spine[spine_index].zip_path)
-        )
     if chapter_map is None or index is None:
         file.notes.append(f"Kobo chapter {zip_path} is not in the book's spine; positions by percent only")
         return None

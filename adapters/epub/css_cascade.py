@@ -275,7 +275,7 @@ def chapter_sheets(body: etree._Element, load: SheetLoader) -> list[str]:
             continue
         name = local_name(element)
         if name == "style":
-            sheets.append("".join(element.itertext()))
+            sheets.append("".join(str(text) for text in element.itertext()))
         elif name == "link" and "stylesheet" in str(element.get("rel", "")).lower():
             text = load(str(element.get("href", "")))
             if text is not None:

@@ -25,7 +25,7 @@ from adapters.epub.css_cascade import ChapterStyles, chapter_sheets
 from adapters.epub.markup import local_name, parse_body
 from adapters.epub.package import resolve_href
 from adapters.epub.xpointer import fragment_prefix, parse_xpointer
-from application.records import CreDom, SpineItem, PointerChoice, XPointerTarget
+from application.records import CreDom, PointerChoice, SpineItem, XPointerTarget
 from domain.chapter_map import Chapter, ChapterMap
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,9 @@ class EpubDocument:
             return None
         if complete:
             return choice
-        reason = f"Adobe point({point}) leaves {zip_path} as kksync parses it; wrote the deepest element it reaches"
+        reason = (
+            f"Adobe point({point}) leaves {zip_path} as kksync reads it; wrote the deepest element it reaches"
+        )
         return PointerChoice(choice.xpointer, choice.approximate or reason)
 
     def _element_pointer(self, index: int, element: etree._Element, dom: CreDom, what: str) -> PointerChoice:

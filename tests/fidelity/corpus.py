@@ -54,11 +54,13 @@ STORE_CHAPTER = """
 <div><img src="{img}" alt="bare"/></div>
 <p><span class="koboSpan" id="kobo.4.1">After the bare image. </span>
 <span class="koboSpan" id="kobo.4.2">More text.</span></p>
-<div class="fig"><img src="{img}" alt="bare2"/><p><span class="koboSpan" id="kobo.5.1">Caption.</span></p></div>
+<div class="fig"><img src="{img}" alt="bare2"/>
+<p><span class="koboSpan" id="kobo.5.1">Caption.</span></p></div>
 <div><span class="koboSpan" id="kobo.6.1"><img src="{img}" alt="own"/></span></div>
 <p><span class="koboSpan" id="kobo.7.1">Text then </span><img src="{img}" alt="inline"/>
 <span class="koboSpan" id="kobo.7.2"> text after an inline image.</span></p>
-<div><span class="koboSpan" id="kobo.8.1">Loose words </span><p><span class="koboSpan" id="kobo.9.1">in a p</span></p>
+<div><span class="koboSpan" id="kobo.8.1">Loose words </span>
+<p><span class="koboSpan" id="kobo.9.1">in a p</span></p>
 <span class="koboSpan" id="kobo.9.2">then loose again.</span></div>
 </div>
 """.replace("{img}", IMG)

@@ -21,7 +21,6 @@ import inspect
 import sys
 import tempfile
 import zipfile
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime

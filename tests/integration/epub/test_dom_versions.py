@@ -169,13 +169,17 @@ def test_plain_epub_points_name_the_element_kobo_stands_on(tmp_path: Path) -> No
 def test_below_20240114_only_xhtml_spine_items_are_numbered(tmp_path: Path) -> None:
     """An SVG cover in the spine: DocFragment[3] now, DocFragment[2] for an old DOM (oracle-checked)."""
     opf = (
-        '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="2.0"><metadata/><manifest>'
+        '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="2.0">'
+        "<metadata/><manifest>"
         '<item id="cover" href="cover.svg" media-type="image/svg+xml"/>'
         '<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/>'
         '<item id="b" href="b.xhtml" media-type="application/xhtml+xml"/>'
         '</manifest><spine><itemref idref="cover"/><itemref idref="a"/><itemref idref="b"/></spine></package>'
     )
-    spans = '<p><span class="koboSpan" id="kobo.1.1">Beta.</span></p><p><span class="koboSpan" id="kobo.2.1">G.</span></p>'
+    spans = (
+        '<p><span class="koboSpan" id="kobo.1.1">Beta.</span></p>'
+        '<p><span class="koboSpan" id="kobo.2.1">G.</span></p>'
+    )
     path = write_zip(
         tmp_path / "svg.kepub.epub",
         {

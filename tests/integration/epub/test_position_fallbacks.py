@@ -39,7 +39,6 @@ def kepub(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def kepub_file(path: Path, bookmark: str, percent: int = 40) -> BookFile:
-    zip_path, _, span = bookmark.partition("#")
     book = replace(
         kobo_book(read_status=1, percent=percent, when=WHEN),
         file_path=path,
