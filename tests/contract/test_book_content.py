@@ -18,8 +18,8 @@ import pytest
 from adapters.epub import EpubContent, build_epub
 from adapters.epub.sample_books import sample_book
 from application.errors import BookContentError, EncryptedBook
-from application.records import CreDom
 from application.ports import BookContent
+from application.records import CreDom
 from tests.fakes.book_content import FakeBookContent, FakeChapter
 
 SPAN_ID = re.compile(r'id="(kobo\.\d+\.\d+)"')
