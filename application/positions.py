@@ -159,13 +159,15 @@ def _koreader_locator(state: KOReaderState, file: BookFile) -> Locator | None:
             f"(DOM {file.dom.version}); KOReader's percent used"
         )
         return None
-    if target.note:
+    span = target.span
+    if target.note:  # only an enclosing element is certain: its first span is no sentence of KOReader's
         file.notes.append(target.note)
+        span = None
     zip_path = document.spine[target.spine_index].zip_path
     index = chapter_map.index_of(zip_path)
     if index is None:
         return None
-    return Locator(index, zip_path, target.fraction, kobo_span=target.span, xpointer=state.last_xpointer)
+    return Locator(index, zip_path, target.fraction, kobo_span=span, xpointer=state.last_xpointer)
 
 
 def _clamp(value: float) -> float:

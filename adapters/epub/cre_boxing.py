@@ -213,12 +213,9 @@ class ChapterBoxing:
     def _autobox(
         self, element: etree._Element, items: list[VNode], kinds: list[str]
     ) -> tuple[list[VNode], str]:
-        floats = bool(self.rules.floats)
-        inline = {"text", "blank", "inline"} | ({"float"} if floats else set())
+        inline = {"text", "blank", "inline", "float"}  # "float" only exists when floats are wrapped
         has_inline = any(k in ("text", "blank", "inline") for k in kinds)
-        has_block = any(k not in inline and k != "invisible" and k != "float" for k in kinds)
-        if not floats:
-            has_block = has_block or "float" in kinds
+        has_block = any(k in ("block", "final") for k in kinds)
         if not (has_block and has_inline):
             return items, "block" if has_block or not has_inline else "final"
         if local_name(element) in ("pre", "textarea", "listing", "xmp"):

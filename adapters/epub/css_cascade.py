@@ -7,11 +7,11 @@ computes those two properties the way crengine's cascade does for one chapter: i
 stylesheets (``<link>`` and ``<style>`` in document order), then ``style`` attributes, each by
 specificity and ``!important``.
 
-Only selectors made of type, class, id and ``*`` parts joined by descendant or child
+Only selectors made of type, class, id and ``*`` parts joined by descendant, child and sibling
 combinators are evaluated. A rule setting ``display`` or ``float`` through any other selector
-(attributes, pseudo-classes, sibling combinators, ``@media``) makes every element it might
-match *uncertain*: its wrappers are not guessed, and callers fall back to a pointer that does
-not depend on them.
+(attributes, pseudo-classes, ``@media``) makes every element it might
+match (the selector with those parts relaxed) *doubtful*: its wrappers are not guessed, and
+callers fall back to a pointer that does not depend on them.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from adapters.epub.markup import local_name
 
 COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 COMPOUND = re.compile(r"^(?P<type>\*|[A-Za-z][\w-]*)?(?P<rest>(?:[.#][\w-]+)*)$")
+ATTRIBUTE = re.compile(r"\[[^\]]*\]")
+PSEUDO = re.compile(r"::?[\w-]+(?:\([^)]*\))?")
+COMBINATOR = re.compile(r"\s*([>+~])\s*|\s+")
 PROPERTIES = ("display", "float")
 # crengine's epub.css, the rules that set display for DOM versions before 20180528
 OLD_DOM_DEFAULTS = """
@@ -55,7 +58,7 @@ class Compound:
 
 @dataclass(frozen=True)
 class Selector:
-    """Compounds from left to right with the combinator before each (``" "`` or ``">"``)."""
+    """Compounds from left to right with the combinator before each (``" "``, ``>``, ``+``, ``~``)."""
 
     compounds: tuple[Compound, ...]
     combinators: tuple[str, ...]
@@ -78,6 +81,10 @@ def _matches(compounds: tuple[Compound, ...], combinators: tuple[str, ...], elem
     if len(compounds) == 1:
         return True
     parent = element.getparent()
+    if combinators[-1] in ("+", "~"):
+        previous = [e for e in element.itersiblings(preceding=True) if isinstance(e.tag, str)]
+        candidates = previous[:1] if combinators[-1] == "+" else previous
+        return any(_matches(compounds[:-1], combinators[:-1], e) for e in candidates)
     if combinators[-1] == ">":
         return parent is not None and _matches(compounds[:-1], combinators[:-1], parent)
     while parent is not None:
@@ -101,7 +108,7 @@ class Rules:
     """Parsed rules: evaluable ones, and the subjects of the ones that cannot be evaluated."""
 
     rules: list[tuple[Selector, list[tuple[str, str, bool]], int, int]] = field(default_factory=list)
-    doubtful: list[Compound | None] = field(default_factory=list)
+    doubtful: list[Selector] = field(default_factory=list)
     _order: int = 0
 
     def add_sheet(self, text: str, origin: int) -> None:
@@ -118,9 +125,9 @@ class Rules:
             if not declarations:
                 continue
             for raw in prelude.split(","):
-                selector = parse_selector(raw.strip())
+                selector, exact = parse_selector(raw)
                 self._order += 1
-                if isinstance(selector, Selector):
+                if exact:
                     self.rules.append((selector, declarations, origin, self._order))
                 else:
                     self.doubtful.append(selector)
@@ -130,38 +137,44 @@ class Rules:
         inner = Rules()
         inner.add_sheet(text, 1)
         self.doubtful.extend(inner.doubtful)
-        self.doubtful.extend(selector.compounds[-1] for selector, *_ in inner.rules)
+        self.doubtful.extend(selector for selector, *_ in inner.rules)
 
     def is_doubtful(self, element: etree._Element) -> bool:
-        return any(subject is None or subject.matches(element) for subject in self.doubtful)
+        return any(selector.matches(element) for selector in self.doubtful)
 
 
-def parse_selector(text: str) -> Selector | Compound | None:
-    """A ``Selector`` when it can be evaluated, else its subject (None: could be anything)."""
-    tokens = re.split(r"\s*(>)\s*|\s+", text.strip())
-    parts = [t for t in tokens if t]
+def parse_selector(text: str) -> tuple[Selector, bool]:
+    """The selector, and whether it is exact.
+
+    Parts kksync does not evaluate are relaxed so that the result matches a superset of what
+    crengine would match: attribute selectors and pseudo-classes are dropped from their compound.
+    """
+    stripped = ATTRIBUTE.sub("", text.strip())
+    stripped = PSEUDO.sub("", stripped)
+    exact = stripped == text.strip()
+    tokens = [t for t in COMBINATOR.split(stripped) if t]
     compounds: list[Compound] = []
     combinators: list[str] = []
     pending = " "
-    for part in parts:
-        if part == ">":
-            pending = ">"
+    for token in tokens:
+        if token in (">", "+", "~"):
+            pending = token
             continue
-        compound = _compound(part)
+        compound = _compound(token)
         if compound is None:
-            return _subject(parts[-1])
+            return Selector((ANY,), ()), False
         if compounds:
             combinators.append(pending)
         compounds.append(compound)
         pending = " "
-    if not compounds or any(p in ("+", "~") for p in parts):
-        return _subject(parts[-1]) if parts else None
-    return Selector(tuple(compounds), tuple(combinators))
+    if not compounds:
+        return Selector((ANY,), ()), False
+    return Selector(tuple(compounds), tuple(combinators)), exact
 
 
 def _compound(text: str) -> Compound | None:
     match = COMPOUND.match(text)
-    if match is None or not text:
+    if match is None:
         return None
     rest = re.findall(r"([.#])([\w-]+)", match.group("rest"))
     name = match.group("type")
@@ -172,12 +185,7 @@ def _compound(text: str) -> Compound | None:
     )
 
 
-def _subject(text: str) -> Compound | None:
-    """The type and classes a selector we cannot evaluate requires of its subject, if any."""
-    head = re.match(r"^([A-Za-z][\w-]*|\*)?((?:[.#][\w-]+)*)", text)
-    if head is None or not (head.group(1) or head.group(2)):
-        return None
-    return _compound(head.group(0))
+ANY = Compound(None, frozenset(), frozenset())
 
 
 def _blocks(text: str) -> Iterable[tuple[str, str, bool]]:

@@ -200,9 +200,7 @@ class EpubDocument:
         if boxing.is_certain(element):
             return PointerChoice(f"{self._prefix(index, dom)}/body/" + "/".join(boxing.steps(element)))
         enclosing = next(
-            e
-            for e in element.iterancestors()
-            if e is chapter.body or (boxing.is_certain(e) and not boxing.has_boxes_above(e))
+            e for e in element.iterancestors() if e is chapter.body or _same_in_v1(chapter, boxing, e)
         )
         path = "body" if enclosing is chapter.body else chapter.element_path(enclosing)
         reason = (
@@ -327,6 +325,13 @@ class EpubDocument:
                 if name is not None and KOBO_SPAN_MARKUP.search(archive.read(name)):
                     return True
         return False
+
+
+def _same_in_v1(chapter: ChapterText, boxing: ChapterBoxing, element: etree._Element) -> bool:
+    """Whether the element's V1 path is certain and equal to its V2 path (no wrapper, no shifted index)."""
+    if not boxing.is_certain(element) or boxing.has_boxes_above(element):
+        return False
+    return "body/" + "/".join(boxing.steps(element)) == chapter.element_path(element)
 
 
 def _clamp(fraction: float) -> float:

@@ -135,7 +135,7 @@ def test_styles_kksync_cannot_evaluate_give_a_noted_enclosing_pointer(tmp_path: 
     document = EpubContent().open(build_epub(spec, tmp_path / "t.kepub.epub", kepub=True))
     chapter = "OEBPS/Text/t.xhtml"
     choice = document.span_pointer(chapter, "kobo.1.1", LEGACY)
-    assert choice is not None and choice.xpointer == "/body/DocFragment/body/div/div"
+    assert choice is not None and choice.xpointer == "/body/DocFragment/body/div/div/div"  # the box
     assert choice.approximate is not None and "kobo.1.1" in choice.approximate
     assert document.span_pointer(chapter, "kobo.1.1", STABLE) == document.span_pointer(chapter, "kobo.1.1")
     target = document.locate("/body/DocFragment/body/div/div/div/autoBoxing/p/span", LEGACY)
@@ -197,3 +197,26 @@ def test_below_20240114_only_xhtml_spine_items_are_numbered(tmp_path: Path) -> N
     assert document.chapter_xpointer("cover.svg", LEGACY) is None
     target = document.locate("/body/DocFragment[2]/body/p[2]/span", LEGACY)
     assert target is not None and (target.spine_index, target.span) == (2, "kobo.2.1")
+
+
+def test_an_enclosing_pointer_is_never_one_a_floatbox_renumbered(tmp_path: Path) -> None:
+    """``div.box`` is ``div[2]`` in V2 but ``div`` in V1 (the float went into a floatBox): skipped."""
+    css = b".fl { float: left } div.box > p:first-child { display: inline }"
+    body = (
+        '<div class="fl">Floated.</div><div class="box"><p>First.</p>loose<p>Second.</p></div><p>Certain.</p>'
+    )
+    spec = BookSpec(
+        "Shift",
+        "S",
+        [ChapterSpec("Text/s.xhtml", body=body, head='<link rel="stylesheet" href="../s.css"/>')],
+        resources={"s.css": css},
+    )
+    document = EpubContent().open(build_epub(spec, tmp_path / "s.kepub.epub", kepub=True))
+    boxed = document.span_pointer("OEBPS/Text/s.xhtml", "kobo.1.1", OLD_WEB)
+    assert boxed is not None and boxed.xpointer == "/body/DocFragment/body/div/div"  # oracle: resolves
+    assert boxed.approximate is not None
+    certain = document.span_pointer("OEBPS/Text/s.xhtml", "kobo.3.1", OLD_WEB)
+    assert certain is not None and (certain.xpointer, certain.approximate) == (
+        "/body/DocFragment/body/div/div/p/span",  # oracle: the same
+        None,
+    )
