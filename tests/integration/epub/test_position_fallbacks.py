@@ -148,3 +148,28 @@ def test_a_plain_epub_point_kksync_cannot_read_keeps_the_chapter_and_says_so(tmp
     assert write.last_xpointer == "/body/DocFragment[3]/body"
     assert any("could not be read" in note for note in file.notes)
     assert any("chapter start written" in note for note in planned.notes)
+
+
+def test_a_v1_pointer_through_unevaluable_styles_keeps_its_chapter_but_claims_no_span(tmp_path: Path) -> None:
+    css = b"div.box > p:first-child { display: inline }"
+    spec = BookSpec(
+        "Tricky",
+        "T",
+        [
+            ChapterSpec(
+                "Text/t.xhtml",
+                body='<div class="box"><p>First.</p>loose<p>Second.</p></div>',
+                head=('<link rel="stylesheet" href="../t.css"/>'),
+            )
+        ],
+        resources={"t.css": css},
+    )
+    path = build_epub(spec, tmp_path / "t.kepub.epub", kepub=True)
+    file = kepub_file(path, "OEBPS/Text/t.xhtml#kobo.1.1")
+    koreader = koreader_position(
+        sidecar("/body/DocFragment/body/div/div/div/autoBoxing/p/span/text().2"), file
+    )
+    assert koreader is not None and koreader.locator is not None
+    assert (koreader.locator.chapter_href, koreader.locator.kobo_span) == ("OEBPS/Text/t.xhtml", None)
+    assert any("enclosing element stands for it" in note for note in file.notes)
+    assert push_write(koreader, file, WHEN)[0].bookmark == "OEBPS/Text/t.xhtml#kobo.1.1"  # never after
