@@ -45,6 +45,7 @@ class ChapterCache:
     def __init__(self, size: int = DEFAULT_PARSED_CHAPTERS) -> None:
         self.size = size
         self._chapters: OrderedDict[tuple[int, int], ChapterText] = OrderedDict()
+        self._boxings: dict[tuple[int, int], dict[BoxingRules, ChapterBoxing]] = {}
 
     def get(self, owner: int, index: int) -> ChapterText | None:
         key = (owner, index)
@@ -55,13 +56,24 @@ class ChapterCache:
 
     def put(self, owner: int, index: int, chapter: ChapterText) -> None:
         self._chapters[(owner, index)] = chapter
+        self._boxings.pop((owner, index), None)
         while len(self._chapters) > self.size:
-            self._chapters.popitem(last=False)
+            key, _ = self._chapters.popitem(last=False)
+            self._boxings.pop(key, None)
+
+    def boxing(self, owner: int, index: int, rules: BoxingRules) -> ChapterBoxing | None:
+        """A cached chapter's old-DOM wrappers; they live exactly as long as the chapter."""
+        return self._boxings.get((owner, index), {}).get(rules)
+
+    def put_boxing(self, owner: int, index: int, rules: BoxingRules, boxing: ChapterBoxing) -> None:
+        if (owner, index) in self._chapters:
+            self._boxings.setdefault((owner, index), {})[rules] = boxing
 
     def forget(self, owner: int) -> None:
         """Release an evicted document's chapters now rather than when they age out."""
         for key in [k for k in self._chapters if k[0] == owner]:
             del self._chapters[key]
+            self._boxings.pop(key, None)
 
 
 class NoFragment(Exception):
@@ -97,7 +109,6 @@ class EpubDocument:
         self._chapters = chapters if chapters is not None else ChapterCache()
         self.token = next(_TOKENS)  # names this document in the shared chapter cache
         self._has_spans: bool | None = None
-        self._boxings: dict[tuple[int, BoxingRules], ChapterBoxing] = {}
 
     @property
     def spine(self) -> Sequence[SpineItem]:
@@ -272,12 +283,11 @@ class EpubDocument:
         return {number: i for number, i in numbers.items() if number is not None}
 
     def _boxing(self, index: int, dom: CreDom) -> ChapterBoxing:
-        """The chapter's wrappers under this DOM, built once per chapter and rules."""
+        """The chapter's wrappers under this DOM, built once per parsed chapter and rules."""
         mode = dom.block_rendering_mode
         rules = BoxingRules(dom.version, None if mode is None else mode != 0)
-        key = (index, rules)
-        boxing = self._boxings.get(key)
         chapter = self._chapter(index)
+        boxing = self._chapters.boxing(self.token, index, rules)
         if boxing is None or boxing.chapter is not chapter:
             base = posixpath.dirname(self._spine[index].zip_path)
             styles = ChapterStyles(
@@ -286,7 +296,7 @@ class EpubDocument:
                 old_defaults=dom.version < 20180528,
             )
             boxing = ChapterBoxing(chapter, styles, rules)
-            self._boxings[key] = boxing
+            self._chapters.put_boxing(self.token, index, rules, boxing)
         return boxing
 
     def _stylesheet(self, base: str, href: str) -> str | None:
