@@ -143,6 +143,34 @@ class Rules:
         return any(selector.matches(element) for selector in self.doubtful)
 
 
+Rule = tuple[Selector, list[tuple[str, str, bool]], int, int]
+
+
+class SubjectIndex:
+    """Rules filed by what their subject requires (an id, a class, a type), so an element is
+    only matched against the rules that could apply to it."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self._buckets: dict[tuple[str, str], list[Rule]] = {}
+        for rule in rules:
+            subject = rule[0].compounds[-1]
+            if subject.ids:
+                key = ("#", min(subject.ids))
+            elif subject.classes:
+                key = (".", min(subject.classes))
+            else:
+                key = ("", subject.type or "*")
+            self._buckets.setdefault(key, []).append(rule)
+
+    def candidates(self, element: etree._Element) -> list[Rule]:
+        keys = [("", "*"), ("", local_name(element)), ("#", str(element.get("id", "")))]
+        keys += [(".", name) for name in str(element.get("class", "")).split()]
+        found: list[Rule] = []
+        for key in keys:
+            found += self._buckets.get(key, [])
+        return found
+
+
 def parse_selector(text: str) -> tuple[Selector, bool]:
     """The selector, and whether it is exact.
 
@@ -241,6 +269,8 @@ class ChapterStyles:
         for sheet in sheets:
             self.rules.add_sheet(sheet, 1)
         self._cache: dict[etree._Element, dict[str, str]] = {}
+        self._index = SubjectIndex(self.rules.rules)
+        self._doubtful = SubjectIndex((selector, [], 0, 0) for selector in self.rules.doubtful)
         self.body = body
 
     def declared(self, element: etree._Element) -> dict[str, str]:
@@ -249,7 +279,7 @@ class ChapterStyles:
         if cached is not None:
             return cached
         found: dict[str, Declaration] = {}
-        for selector, declarations, origin, order in self.rules.rules:
+        for selector, declarations, origin, order in self._index.candidates(element):
             if selector.matches(element):
                 for name, value, important in declarations:
                     _keep(
@@ -262,7 +292,7 @@ class ChapterStyles:
         return result
 
     def is_doubtful(self, element: etree._Element) -> bool:
-        return self.rules.is_doubtful(element)
+        return any(rule[0].matches(element) for rule in self._doubtful.candidates(element))
 
 
 def _keep(found: dict[str, Declaration], candidate: Declaration) -> None:
