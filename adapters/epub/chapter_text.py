@@ -197,13 +197,14 @@ class ChapterText:
                 element = elements[step // 2 - 1]
                 continue
             slot = step // 2
-            raw = element.text if slot == 0 else (elements[slot - 1].tail if slot <= len(elements) else None)
-            if raw is None or position != len(steps) - 1:
+            if slot > len(elements) or position != len(steps) - 1:
                 return self._known(element, False)
-            return self._in_text(element, slot, raw, byte_offset)
+            raw = element.text if slot == 0 else elements[slot - 1].tail
+            return self._in_text(element, slot, raw or "", byte_offset)
         return self._known(element, True)
 
-    def _known(self, element: etree._Element, complete: bool) -> tuple[etree._Element, int, bool] | None:
+    def _known(self, element: etree._Element, complete: bool) -> tuple[etree._Element, int, bool]:
+        """The element itself when it is counted, else its nearest counted ancestor (incomplete)."""
         while element not in self._starts:
             parent = element.getparent()
             if parent is None:
@@ -213,11 +214,9 @@ class ChapterText:
 
     def _in_text(
         self, element: etree._Element, slot: int, raw: str, byte_offset: int
-    ) -> tuple[etree._Element, int, bool] | None:
-        found = self._known(element, True)
-        if found is None:
-            return None
-        element, start, complete = found
+    ) -> tuple[etree._Element, int, bool]:
+        """A point in the text slot after the ``slot``-th child element (0: before the first)."""
+        element, start, complete = self._known(element, True)
         elements = [c for c in element if isinstance(c.tag, str)]
         if slot:
             start = self._ends.get(elements[slot - 1], start)
