@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test lint types contracts pytest demo bench mutation clean
+.PHONY: venv test lint types contracts pytest demo bench fidelity mutation clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ demo: $(STAMP)
 ## make bench: measure a whole-library sync (numbers, not assertions)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
+
+## make fidelity: positions judged by KOReader's engine (needs shared/tools/crengine), prints a table
+fidelity: $(STAMP)
+	$(BIN)/python -m tests.fidelity.measure
 
 ## make mutation: mutation testing of domain/, prints the score
 mutation: $(STAMP)

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Protocol
 
 from application.records import (
+    CreDom,
     KoboBook,
     KoboWrite,
     KOReaderState,
     KOReaderWrite,
+    PointerChoice,
     SpineItem,
     XPointerTarget,
 )
@@ -78,16 +80,28 @@ class BookDocument(Protocol):
         """The span at or just before this fraction of the chapter, or None without spans."""
         ...
 
-    def span_xpointer(self, zip_path: str, span: str) -> str | None:
+    def span_xpointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> str | None:
         """KOReader's xpointer of the span's element, or None if the span is not there."""
         ...
 
-    def chapter_xpointer(self, zip_path: str) -> str | None:
+    def span_pointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> PointerChoice | None:
+        """The span's pointer as KOReader at ``dom`` writes it, or a documented enclosing one."""
+        ...
+
+    def point_fraction(self, zip_path: str, point: str) -> float | None:
+        """Fraction 0..1 inside the chapter of an Adobe ``point(…)`` path, or None."""
+        ...
+
+    def point_pointer(self, zip_path: str, point: str, dom: CreDom | None = None) -> PointerChoice | None:
+        """KOReader's pointer to the element at an Adobe ``point(…)`` path, or None."""
+        ...
+
+    def chapter_xpointer(self, zip_path: str, dom: CreDom | None = None) -> str | None:
         """``/body/DocFragment[N]/body`` for this spine file, or None if it is not in the spine."""
         ...
 
-    def locate(self, xpointer: str) -> XPointerTarget | None:
-        """Where an xpointer lands, or None when not even its DocFragment exists."""
+    def locate(self, xpointer: str, dom: CreDom | None = None) -> XPointerTarget | None:
+        """Where an xpointer (read as KOReader at ``dom`` reads it) lands; None without its DocFragment."""
         ...
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from application.errors import BookContentError
 from application.ports import BookDocument
-from application.records import BookKind, FileState, KoboBook, KOReaderState
+from application.records import BookKind, CreDom, FileState, KoboBook, KOReaderState
 from domain.chapter_map import ChapterMap
 from domain.position import Locator, ReadingPosition
 from domain.status import ReadingStatus, status_from_kobo, status_from_koreader
@@ -28,6 +28,8 @@ class BookFile:
     book: KoboBook
     opener: Callable[[KoboBook], BookDocument]
     notes: list[str] = field(default_factory=list)
+    dom: CreDom = field(default_factory=CreDom)
+    """How KOReader builds this book's DOM (from its sidecar): how its pointers are read and written."""
     _document: BookDocument | None = None
     _tried: bool = False
 
@@ -69,6 +71,8 @@ def kobo_position(book: KoboBook, file: BookFile) -> ReadingPosition:
     locator = _kobo_locator(book, file)
     if locator is None:
         return ReadingPosition(percent, status, book.date_last_read)
+    if book.kind is BookKind.EPUB:
+        return ReadingPosition(percent, status, book.date_last_read, locator)
     chapter_map = file.chapter_map()
     assert chapter_map is not None
     progress = chapter_map.progress_at(locator.spine_index, locator.fraction)
@@ -77,6 +81,8 @@ def kobo_position(book: KoboBook, file: BookFile) -> ReadingPosition:
 
 def _kobo_locator(book: KoboBook, file: BookFile) -> Locator | None:
     zip_path, span = book.bookmark.zip_path, book.bookmark.span
+    if book.kind is BookKind.EPUB and zip_path:
+        return _adobe_locator(book, file, zip_path)
     if book.kind is not BookKind.KEPUB or not zip_path:
         return None
     chapter_map = file.chapter_map()
@@ -95,8 +101,31 @@ def _kobo_locator(book: KoboBook, file: BookFile) -> Locator | None:
     return Locator(index, zip_path, fraction, kobo_span=span)
 
 
+def _adobe_locator(book: KoboBook, file: BookFile, zip_path: str) -> Locator | None:
+    """A plain EPUB's bookmark: the chapter file Nickel names, and where its ``point(…)`` falls in it.
+
+    The book's progress stays Nickel's own percent (Adobe counts pages, not bytes); the locator
+    only says which chapter and where, for the report and for a pull.
+    """
+    chapter_map = file.chapter_map()
+    index = chapter_map.index_of(zip_path) if chapter_map is not None else None
+    document = file.document()
+    if chapter_map is None or index is None:
+        file.notes.append(f"Kobo chapter {zip_path} is not in the book's spine; positions by percent only")
+        return None
+    href = chapter_map.chapters[index].href
+    fraction = None
+    if document is not None and book.bookmark.point is not None:
+        fraction = document.point_fraction(href, book.bookmark.point)
+    if fraction is None:
+        file.notes.append(f"Kobo point in {href} could not be read; the chapter start stands for it")
+        fraction = 0.0
+    return Locator(index, href, fraction)
+
+
 def koreader_position(state: KOReaderState, file: BookFile) -> ReadingPosition | None:
     """KOReader's position: the xpointer through the chapter map, else its percent; None without sidecar."""
+    file.dom = state.dom
     if not state.exists:
         return None
     status = status_from_koreader(state.status, has_sidecar=True)
@@ -120,17 +149,25 @@ def _koreader_locator(state: KOReaderState, file: BookFile) -> Locator | None:
     chapter_map = file.chapter_map()
     if document is None or chapter_map is None:
         return None
-    target = document.locate(state.last_xpointer)
+    target = document.locate(state.last_xpointer, file.dom)
     if target is None or not 0 <= target.spine_index < len(document.spine):
         file.notes.append(f"KOReader position {state.last_xpointer} is not in the book; percent used")
         return None
     if not target.resolved:
-        file.notes.append(f"KOReader position {state.last_xpointer} resolved only to its chapter start")
+        file.notes.append(
+            f"KOReader position {state.last_xpointer} not found in its chapter "
+            f"(DOM {file.dom.version}); KOReader's percent used"
+        )
+        return None
+    span = target.span
+    if target.note:  # only an enclosing element is certain: its first span is no sentence of KOReader's
+        file.notes.append(target.note)
+        span = None
     zip_path = document.spine[target.spine_index].zip_path
     index = chapter_map.index_of(zip_path)
     if index is None:
         return None
-    return Locator(index, zip_path, target.fraction, kobo_span=target.span, xpointer=state.last_xpointer)
+    return Locator(index, zip_path, target.fraction, kobo_span=span, xpointer=state.last_xpointer)
 
 
 def _clamp(value: float) -> float:

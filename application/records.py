@@ -49,6 +49,8 @@ class KoboBookmark:
     raw: str | None = None
     zip_path: str | None = None
     span: str | None = None
+    point: str | None = None
+    """Adobe's ``point(…)`` path inside ``zip_path`` (plain EPUBs), without the ``point(``/``)``."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,42 @@ class KoboWrite:
     chapter_percent_read: int | None = None
 
 
+OLDEST_DOM_VERSION = 20171225
+"""What KOReader assumes for a sidecar with ``last_xpointer`` but no ``cre_dom_version``."""
+NORMALIZED_XPOINTERS_DOM_VERSION = 20200223
+"""From here on crengine writes V2 pointers (its wrapper elements hidden); before, V1."""
+RELAXED_SPINE_DOM_VERSION = 20240114
+"""From here on every spine item gets a DocFragment; before, only XHTML items crengine loads."""
+COMPATIBLE_DOM_VERSION = 20240114
+"""KOReader stable's engine: what a new sidecar gets, and what kksync assumes without one."""
+ALWAYS_INDEXED_DOM_VERSION = 20260812
+"""From here on crengine writes ``[1]`` on every step of a pointer."""
+LEGACY_BLOCK_RENDERING = 0
+"""KOReader's ``copt_block_rendering_mode`` for a book opened before the mode existed."""
+
+
+@dataclass(frozen=True)
+class CreDom:
+    """How KOReader's engine builds one book's DOM, which decides what its pointers look like.
+
+    ``version`` is the sidecar's ``cre_dom_version``; ``block_rendering_mode`` is KOReader's
+    ``copt_block_rendering_mode`` (0 legacy, 1 flat, 2 book, 3 web), None when it cannot be
+    known (it only matters below ``NORMALIZED_XPOINTERS_DOM_VERSION``, where it decides
+    whether floats are wrapped in ``floatBox`` elements that V1 pointers name).
+    """
+
+    version: int = COMPATIBLE_DOM_VERSION
+    block_rendering_mode: int | None = 3
+
+    @property
+    def uses_v1_pointers(self) -> bool:
+        return self.version < NORMALIZED_XPOINTERS_DOM_VERSION
+
+    @property
+    def always_indexed(self) -> bool:
+        return self.version >= ALWAYS_INDEXED_DOM_VERSION
+
+
 @dataclass(frozen=True)
 class KOReaderState:
     """What KOReader holds for one book: the sidecar it would load, and the history time."""
@@ -129,10 +167,28 @@ class KOReaderState:
     cre_dom_version: int | None = None
     history_time: datetime | None = None
     sidecar_mtime: datetime | None = None
+    block_rendering_mode: int | None = None
+    settings_reset: bool = False
 
     @property
     def exists(self) -> bool:
         return self.sidecar is not None
+
+    @property
+    def dom(self) -> CreDom:
+        """The DOM KOReader builds for this book next time it opens it (koreader.md §6.4).
+
+        Without ``cre_dom_version``, a sidecar holding ``last_xpointer`` is read with the oldest
+        DOM and, unless the sidecar says otherwise, legacy block rendering (KOReader's
+        ReaderRolling/ReaderTypeset); anything else gets the version kksync writes with a pointer.
+        """
+        version = self.cre_dom_version
+        if version is None:
+            version = OLDEST_DOM_VERSION if self.last_xpointer else COMPATIBLE_DOM_VERSION
+        mode = self.block_rendering_mode
+        if mode is None:
+            mode = LEGACY_BLOCK_RENDERING if self.last_xpointer and not self.settings_reset else None
+        return CreDom(version, mode)
 
     @property
     def updated_at(self) -> datetime | None:
@@ -164,6 +220,22 @@ class SpineItem:
     fragment_index: int
     size: int
     linear: bool = True
+    legacy_fragment_index: int | None = -1
+    """Its DocFragment below DOM 20240114 (only loadable XHTML items had one); -1: same as now."""
+
+    def fragment_at(self, dom_version: int) -> int | None:
+        """The DocFragment number KOReader uses for this item at a DOM version (None: it has none)."""
+        if dom_version < RELAXED_SPINE_DOM_VERSION and self.legacy_fragment_index != -1:
+            return self.legacy_fragment_index
+        return self.fragment_index
+
+
+@dataclass(frozen=True)
+class PointerChoice:
+    """The pointer a pull writes for an element; ``approximate`` says why it is not the element's own."""
+
+    xpointer: str
+    approximate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,3 +250,5 @@ class XPointerTarget:
     fraction: float
     span: str | None
     resolved: bool
+    note: str | None = None
+    """Set when the pointer was resolved only to an enclosing element, and why."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.ports import BookDocument
 from application.positions import BookFile
-from application.records import BookKind, KoboWrite, KOReaderWrite
+from application.records import BookKind, KoboWrite, KOReaderWrite, PointerChoice
 from domain.position import Locator, ReadingPosition
 from domain.status import ReadingStatus, status_to_kobo, status_to_koreader
 
@@ -105,9 +106,37 @@ def _xpointer(position: ReadingPosition, file: BookFile, notes: list[str]) -> st
         notes.append("book file not readable: KOReader keeps its own position")
         return None
     zip_path, _, span = place
+    choice = None
     if span is not None:
-        xpointer = document.span_xpointer(zip_path, span)
-        if xpointer is not None:
-            return xpointer
-        notes.append(f"Kobo span {span} not found in {zip_path}: chapter start written")
-    return document.chapter_xpointer(zip_path)
+        choice = document.span_pointer(zip_path, span, file.dom)
+        if choice is None:
+            notes.append(f"Kobo span {span} not found in {zip_path}: chapter start written")
+    elif file.book.kind is BookKind.EPUB:
+        choice = _adobe_pointer(position, file, document, notes)
+    if choice is not None:
+        if choice.approximate:
+            notes.append(choice.approximate)
+        return choice.xpointer
+    xpointer = document.chapter_xpointer(zip_path, file.dom)
+    if xpointer is None:
+        notes.append(
+            f"{zip_path} has no DocFragment at KOReader's DOM {file.dom.version}: its position left alone"
+        )
+    return xpointer
+
+
+def _adobe_pointer(
+    position: ReadingPosition, file: BookFile, document: BookDocument, notes: list[str]
+) -> PointerChoice | None:
+    """The element at Nickel's ``point(…)`` when the position is Nickel's own bookmark."""
+    bookmark = file.book.bookmark
+    locator = position.locator
+    if locator is None or bookmark.point is None:
+        notes.append("plain EPUB without a Kobo chapter: chapter derived from the percent, start written")
+        return None
+    choice = document.point_pointer(locator.chapter_href, bookmark.point, file.dom)
+    if choice is None:
+        notes.append(
+            f"Kobo point({bookmark.point}) not found in {locator.chapter_href}: chapter start written"
+        )
+    return choice

@@ -45,7 +45,8 @@ def unchanged(current: ReadingPosition | None, recorded: ReadingPosition | None)
 
 
 def _locator_key(position: ReadingPosition) -> tuple[int, str | None, str | None] | None:
+    """What identifies a locator; one with neither span nor xpointer says no more than the progress."""
     locator = position.locator
-    if locator is None:
+    if locator is None or (locator.kobo_span is None and locator.xpointer is None):
         return None
     return (locator.spine_index, locator.kobo_span, locator.xpointer)

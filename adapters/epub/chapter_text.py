@@ -26,6 +26,7 @@ from adapters.epub.markup import local_name
 from adapters.epub.xpointer import Step, index_suffix
 
 KOBO_SPAN_ID = re.compile(r"^kobo\.\d+\.\d+$")
+ADOBE_POINT = re.compile(r"^(?:point\()?(?P<steps>(?:/\d+)+)(?::(?P<offset>\d+))?\)?$")
 XML_SPACE_RUN = re.compile(r"[ \t\n\r]+")
 XML_SPACE = " \t\n\r"
 HIDDEN = frozenset({"script", "style", "head", "title", "template"})
@@ -39,12 +40,13 @@ STRUCTURAL = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TextRun:
-    """A counted text node: where it starts and how many characters it holds."""
+    """A counted text node: where it starts, how many characters it holds, whether only spaces."""
 
     start: int
     length: int
+    blank: bool = False
 
 
 Node = etree._Element | TextRun
@@ -91,10 +93,31 @@ class ChapterText:
         element = self._span_elements.get(span)
         return None if element is None else self.element_path(element)
 
+    # the tree as counted ----------------------------------------------------------------------
+
+    def node_children(self, element: etree._Element) -> list[Node]:
+        """Child elements and counted text runs, in document order."""
+        return self._children.get(element, [])
+
+    def element_children(self, element: etree._Element) -> list[etree._Element]:
+        return [c for c in self._children.get(element, []) if not isinstance(c, TextRun)]
+
+    def start_of(self, element: etree._Element) -> int:
+        return self._starts[element]
+
+    def end_of(self, element: etree._Element) -> int:
+        return self._ends[element]
+
+    def span_element(self, span: str) -> etree._Element | None:
+        return self._span_elements.get(span)
+
     # crengine paths --------------------------------------------------------------------------
 
-    def element_path(self, element: etree._Element) -> str:
-        """``body/div/p[3]/span[2]``: names without namespace, ``[K]`` only among same names."""
+    def element_path(self, element: etree._Element, *, always_indexed: bool = False) -> str:
+        """``body/div/p[3]/span[2]``: names without namespace, ``[K]`` only among same names.
+
+        ``always_indexed`` writes ``[K]`` on every step, as crengine does from DOM 20260812.
+        """
         steps: list[str] = []
         current = element
         while current is not self.body:
@@ -103,9 +126,9 @@ class ChapterText:
                 break
             name = local_name(current)
             same = [c for c in parent if isinstance(c.tag, str) and local_name(c) == name]
-            steps.append(name + index_suffix(same.index(current) + 1, len(same)))
+            steps.append(name + index_suffix(same.index(current) + 1, len(same), always_indexed))
             current = parent
-        steps.append("body")
+        steps.append("body[1]" if always_indexed else "body")
         return "/".join(reversed(steps))
 
     def resolve(self, steps: tuple[Step, ...], point: int | None) -> int | None:
@@ -143,7 +166,62 @@ class ChapterText:
         if point < len(children):
             child = children[point]
             return child.start if isinstance(child, TextRun) else self._starts[child]
+        if not children and local_name(node) in OBJECT_ELEMENTS:
+            return self._starts[node]  # ``img.0``: the top of the image, not the text after it
         return self._ends[node]
+
+    # Adobe points ----------------------------------------------------------------------------
+
+    def point_target(self, point: str) -> tuple[etree._Element, int, bool] | None:
+        """Where an Adobe RMSDK ``point(/1/4/2/1:0)`` lands: element, character offset, complete.
+
+        The path is CFI-like from the document root after RMSDK's leading ``/1``: an even step
+        ``2k`` is the k-th child element, an odd step ``2k+1`` the text after the k-th child
+        element (``1`` the text before the first), and ``:N`` a UTF-8 byte offset into that
+        text. A path that leaves the tree stops at the deepest element reached (``complete``
+        False); None when the point cannot be read at all.
+        """
+        match = ADOBE_POINT.match(point.strip())
+        if match is None:
+            return None
+        steps = [int(step) for step in match.group("steps").split("/") if step]
+        byte_offset = int(match.group("offset") or 0)
+        if steps[:1] == [1]:
+            steps = steps[1:]
+        element = self.body.getroottree().getroot()
+        for position, step in enumerate(steps):
+            elements = [c for c in element if isinstance(c.tag, str)]
+            if step % 2 == 0:
+                if not 1 <= step // 2 <= len(elements):
+                    return self._known(element, False)
+                element = elements[step // 2 - 1]
+                continue
+            slot = step // 2
+            if slot > len(elements) or position != len(steps) - 1:
+                return self._known(element, False)
+            raw = element.text if slot == 0 else elements[slot - 1].tail
+            return self._in_text(element, slot, raw or "", byte_offset)
+        return self._known(element, True)
+
+    def _known(self, element: etree._Element, complete: bool) -> tuple[etree._Element, int, bool]:
+        """The element itself when it is counted, else its nearest counted ancestor (incomplete)."""
+        while element not in self._starts:
+            parent = element.getparent()
+            if parent is None:
+                return (self.body, 0, False)
+            element, complete = parent, False
+        return element, self._starts[element], complete
+
+    def _in_text(
+        self, element: etree._Element, slot: int, raw: str, byte_offset: int
+    ) -> tuple[etree._Element, int, bool]:
+        """A point in the text slot after the ``slot``-th child element (0: before the first)."""
+        element, start, complete = self._known(element, True)
+        elements = [c for c in element if isinstance(c.tag, str)]
+        if slot:
+            start = self._ends.get(elements[slot - 1], start)
+        prefix = raw.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")
+        return element, start + len(XML_SPACE_RUN.sub(" ", prefix)), complete
 
     # building --------------------------------------------------------------------------------
 
@@ -177,12 +255,13 @@ class ChapterText:
     ) -> int:
         if not text:
             return offset
+        blank = not text.strip(XML_SPACE)
         if not preformatted:
-            if parent in STRUCTURAL and not text.strip(XML_SPACE):
+            if parent in STRUCTURAL and blank:
                 return offset
             text = XML_SPACE_RUN.sub(" ", text)
         length = 0 if hidden else len(text)
-        children.append(TextRun(offset, length))
+        children.append(TextRun(offset, length, blank))
         return offset + length
 
     def _note_span(self, element: etree._Element) -> None:

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import itertools
 import logging
+import posixpath
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
+from lxml import etree
+
 from adapters.epub.archive import BookArchive
 from adapters.epub.chapter_text import ChapterText
-from adapters.epub.markup import parse_body
+from adapters.epub.cre_boxing import BoxingRules, ChapterBoxing, resolve_v1
+from adapters.epub.css_cascade import ChapterStyles, chapter_sheets
+from adapters.epub.markup import local_name, parse_body
+from adapters.epub.package import resolve_href
 from adapters.epub.xpointer import fragment_prefix, parse_xpointer
-from application.records import SpineItem, XPointerTarget
+from application.records import CreDom, PointerChoice, SpineItem, XPointerTarget
 from domain.chapter_map import Chapter, ChapterMap
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ class ChapterCache:
     def __init__(self, size: int = DEFAULT_PARSED_CHAPTERS) -> None:
         self.size = size
         self._chapters: OrderedDict[tuple[int, int], ChapterText] = OrderedDict()
+        self._boxings: dict[tuple[int, int], dict[BoxingRules, ChapterBoxing]] = {}
 
     def get(self, owner: int, index: int) -> ChapterText | None:
         key = (owner, index)
@@ -49,13 +56,31 @@ class ChapterCache:
 
     def put(self, owner: int, index: int, chapter: ChapterText) -> None:
         self._chapters[(owner, index)] = chapter
+        self._boxings.pop((owner, index), None)
         while len(self._chapters) > self.size:
-            self._chapters.popitem(last=False)
+            key, _ = self._chapters.popitem(last=False)
+            self._boxings.pop(key, None)
+
+    def boxing(self, owner: int, index: int, rules: BoxingRules) -> ChapterBoxing | None:
+        """A cached chapter's old-DOM wrappers; they live exactly as long as the chapter."""
+        return self._boxings.get((owner, index), {}).get(rules)
+
+    def put_boxing(self, owner: int, index: int, rules: BoxingRules, boxing: ChapterBoxing) -> None:
+        if (owner, index) in self._chapters:
+            self._boxings.setdefault((owner, index), {})[rules] = boxing
 
     def forget(self, owner: int) -> None:
         """Release an evicted document's chapters now rather than when they age out."""
         for key in [k for k in self._chapters if k[0] == owner]:
             del self._chapters[key]
+            self._boxings.pop(key, None)
+
+
+class NoFragment(Exception):
+    """A spine item crengine gives no DocFragment at this DOM version (non-XHTML, below 20240114)."""
+
+    def __init__(self, zip_path: str, version: int) -> None:
+        super().__init__(f"{zip_path} has no DocFragment at DOM {version}")
 
 
 class EpubDocument:
@@ -120,31 +145,116 @@ class EpubDocument:
             return None
         return chapter.span_at_offset(_clamp(fraction) * chapter.total)
 
-    def span_xpointer(self, zip_path: str, span: str) -> str | None:
+    def span_xpointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> str | None:
+        pointer = self.span_pointer(zip_path, span, dom)
+        return None if pointer is None else pointer.xpointer
+
+    def span_pointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> PointerChoice | None:
+        """The span element's pointer as KOReader at this DOM writes it.
+
+        For V1 pointers the span's wrappers must be known for certain; otherwise the nearest
+        enclosing element whose V1 and V2 paths are the same is written, and ``approximate``
+        says why.
+        """
+        dom = dom or CreDom()
         index = self.spine_index(zip_path)
         if index is None:
             return None
-        path = self._chapter(index).span_path(span)
-        return None if path is None else f"{self._prefix(index)}/{path}"
+        element = self._chapter(index).span_element(span)
+        if element is None:
+            return None
+        try:
+            return self._element_pointer(index, element, dom, span)
+        except NoFragment:
+            return None
 
-    def chapter_xpointer(self, zip_path: str) -> str | None:
+    def point_fraction(self, zip_path: str, point: str) -> float | None:
+        """Fraction 0..1 inside the chapter of an Adobe ``point(…)``; None when it cannot be read."""
         index = self.spine_index(zip_path)
-        return None if index is None else f"{self._prefix(index)}/body"
+        if index is None:
+            return None
+        chapter = self._chapter(index)
+        found = chapter.point_target(point)
+        if found is None:
+            return None
+        return found[1] / chapter.total if chapter.total else 0.0
 
-    def locate(self, xpointer: str) -> XPointerTarget | None:
+    def point_pointer(self, zip_path: str, point: str, dom: CreDom | None = None) -> PointerChoice | None:
+        """The element at an Adobe ``point(…)`` as KOReader at this DOM writes it."""
+        dom = dom or CreDom()
+        index = self.spine_index(zip_path)
+        if index is None:
+            return None
+        found = self._chapter(index).point_target(point)
+        if found is None:
+            return None
+        element, _, complete = found
+        try:
+            choice = self._element_pointer(index, element, dom, f"point({point})")
+        except NoFragment:
+            return None
+        if complete:
+            return choice
+        reason = (
+            f"Adobe point({point}) leaves {zip_path} as kksync reads it; wrote the deepest element it reaches"
+        )
+        return PointerChoice(choice.xpointer, choice.approximate or reason)
+
+    def _element_pointer(self, index: int, element: etree._Element, dom: CreDom, what: str) -> PointerChoice:
+        chapter = self._chapter(index)
+        if not dom.uses_v1_pointers:
+            path = chapter.element_path(element, always_indexed=dom.always_indexed)
+            return PointerChoice(f"{self._prefix(index, dom)}/{path}")
+        boxing = self._boxing(index, dom)
+        if element is chapter.body:
+            return PointerChoice(f"{self._prefix(index, dom)}/body")
+        if boxing.is_certain(element):
+            return PointerChoice(f"{self._prefix(index, dom)}/body/" + "/".join(boxing.steps(element)))
+        enclosing = next(
+            e for e in element.iterancestors() if e is chapter.body or _same_in_v1(chapter, boxing, e)
+        )
+        path = "body" if enclosing is chapter.body else chapter.element_path(enclosing)
+        reason = (
+            f"old-DOM (V1) pointer to {what} depends on styles kksync cannot evaluate; "
+            f"wrote its enclosing <{local_name(enclosing)}> instead"
+        )
+        return PointerChoice(f"{self._prefix(index, dom)}/{path}", approximate=reason)
+
+    def chapter_xpointer(self, zip_path: str, dom: CreDom | None = None) -> str | None:
+        dom = dom or CreDom()
+        index = self.spine_index(zip_path)
+        if index is None:
+            return None
+        try:
+            return f"{self._prefix(index, dom)}/body" + ("[1]" if dom.always_indexed else "")
+        except NoFragment:
+            return None
+
+    def locate(self, xpointer: str, dom: CreDom | None = None) -> XPointerTarget | None:
+        dom = dom or CreDom()
         parsed = parse_xpointer(xpointer)
-        index = None if parsed is None else self._by_fragment.get(parsed.fragment)
+        index = None if parsed is None else self._fragments(dom).get(parsed.fragment)
         if parsed is None or index is None:
             return None  # no such fragment, or a placeholder with nothing to read
         chapter = self._chapter(index)
-        offset = chapter.resolve(parsed.steps, parsed.point)
+        note = None
+        if dom.uses_v1_pointers:
+            found = resolve_v1(self._boxing(index, dom), parsed.steps, parsed.point)
+            offset = None if found is None else found[0]
+            if found is not None and not found[1]:
+                note = (
+                    f"old-DOM (V1) pointer {xpointer} crosses elements whose wrappers depend on styles "
+                    "kksync cannot evaluate; the start of the enclosing element stands for it"
+                )
+        else:
+            offset = chapter.resolve(parsed.steps, parsed.point)
         if offset is None:
             log.info(
                 "%s: xpointer %s not found in its chapter; using the chapter start", self.path.name, xpointer
             )
             return XPointerTarget(index, 0.0, chapter.span_at_offset(0), resolved=False)
         fraction = offset / chapter.total if chapter.total else 0.0
-        return XPointerTarget(index, fraction, chapter.span_at_offset(offset), resolved=True)
+        return XPointerTarget(index, fraction, chapter.span_at_offset(offset), resolved=True, note=note)
 
     def spine_index(self, zip_path: str) -> int | None:
         """0-based spine index of a zip path, tolerating case and percent-encoding differences."""
@@ -156,8 +266,46 @@ class EpubDocument:
             )
         return index
 
-    def _prefix(self, index: int) -> str:
-        return fragment_prefix(self._spine[index].fragment_index, self._fragment_count)
+    def _prefix(self, index: int, dom: CreDom | None = None) -> str:
+        dom = dom or CreDom()
+        fragments = self._fragments(dom)
+        number = self._spine[index].fragment_at(dom.version)
+        if number is None:
+            raise NoFragment(self._spine[index].zip_path, dom.version)
+        count = self._fragment_count if fragments is self._by_fragment else len(fragments)
+        return fragment_prefix(number, count, dom.always_indexed)
+
+    def _fragments(self, dom: CreDom) -> dict[int, int]:
+        """DocFragment number -> spine index, as crengine numbers them at this DOM version."""
+        numbers = {item.fragment_at(dom.version): i for i, item in enumerate(self._spine)}
+        if all(item.fragment_at(dom.version) == item.fragment_index for item in self._spine):
+            return self._by_fragment
+        return {number: i for number, i in numbers.items() if number is not None}
+
+    def _boxing(self, index: int, dom: CreDom) -> ChapterBoxing:
+        """The chapter's wrappers under this DOM, built once per parsed chapter and rules."""
+        mode = dom.block_rendering_mode
+        rules = BoxingRules(dom.version, None if mode is None else mode != 0)
+        chapter = self._chapter(index)
+        boxing = self._chapters.boxing(self.token, index, rules)
+        if boxing is None or boxing.chapter is not chapter:
+            base = posixpath.dirname(self._spine[index].zip_path)
+            styles = ChapterStyles(
+                chapter.body,
+                chapter_sheets(chapter.body, lambda href: self._stylesheet(base, href)),
+                old_defaults=dom.version < 20180528,
+            )
+            boxing = ChapterBoxing(chapter, styles, rules)
+            self._chapters.put_boxing(self.token, index, rules, boxing)
+        return boxing
+
+    def _stylesheet(self, base: str, href: str) -> str | None:
+        path = resolve_href(base, href)
+        if path is None:
+            return None
+        with BookArchive(self.path, self._max_entry_bytes) as archive:
+            name = archive.find(path)
+            return None if name is None else archive.read(name).decode("utf-8", errors="replace")
 
     def _chapter_named(self, zip_path: str) -> ChapterText | None:
         index = self.spine_index(zip_path)
@@ -187,6 +335,13 @@ class EpubDocument:
                 if name is not None and KOBO_SPAN_MARKUP.search(archive.read(name)):
                     return True
         return False
+
+
+def _same_in_v1(chapter: ChapterText, boxing: ChapterBoxing, element: etree._Element) -> bool:
+    """Whether the element's V1 path is certain and equal to its V2 path (no wrapper, no shifted index)."""
+    if not boxing.is_certain(element) or boxing.has_boxes_above(element):
+        return False
+    return "body/" + "/".join(boxing.steps(element)) == chapter.element_path(element)
 
 
 def _clamp(fraction: float) -> float:

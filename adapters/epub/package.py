@@ -41,8 +41,9 @@ def read_package(archive: BookArchive) -> Package:
     root = _parse(archive, opf_path)
     opf_dir = posixpath.dirname(opf_path)
     manifest = _manifest(root, opf_dir)
+    xhtml = _xhtml_items(root)
     spine: list[SpineItem] = []
-    fragment = 0
+    fragment = legacy = 0
     for idref, linear in _itemrefs(root):
         candidates = manifest.get(idref)
         if candidates is None:
@@ -52,8 +53,13 @@ def read_package(archive: BookArchive) -> Package:
         if not candidates:
             log.debug("%s: itemref %r points outside the book, numbered only", archive.path.name, idref)
             continue
-        zip_path = next((found for c in candidates if (found := archive.find(c))), candidates[0])
-        spine.append(SpineItem(zip_path, fragment, archive.size(zip_path), linear))
+        found = next((found for c in candidates if (found := archive.find(c))), None)
+        zip_path = found or candidates[0]
+        legacy_fragment = None
+        if idref in xhtml and found is not None:  # older DOMs number only the XHTML items they load
+            legacy += 1
+            legacy_fragment = legacy
+        spine.append(SpineItem(zip_path, fragment, archive.size(zip_path), linear, legacy_fragment))
     if not spine:
         raise BookContentError(f"{archive.path.name}: the OPF {opf_path!r} has an empty spine")
     return Package(opf_path, tuple(spine), fragment)
@@ -138,6 +144,15 @@ def _manifest(root: etree._Element, opf_dir: str) -> dict[str, list[str]]:
         candidates = [p for d in (True, False) if (p := resolve_href(opf_dir, href, decode=d)) is not None]
         manifest[item_id] = list(dict.fromkeys(candidates))
     return manifest
+
+
+def _xhtml_items(root: etree._Element) -> set[str]:
+    """Manifest ids whose media-type is XHTML: the only spine items crengine loads below DOM 20240114."""
+    return {
+        str(item.get("id"))
+        for item in _children(root, "item")
+        if str(item.get("media-type", "")).strip().lower() == "application/xhtml+xml"
+    }
 
 
 def _itemrefs(root: etree._Element) -> list[tuple[str, bool]]:

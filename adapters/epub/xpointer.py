@@ -66,11 +66,15 @@ def _step(name: str, index: str | None) -> Step:
     return Step(name.lower(), int(index) if index is not None else 1)
 
 
-def fragment_prefix(fragment: int, fragment_count: int) -> str:
-    """``/body/DocFragment[N]``, without ``[1]`` when the book has a single fragment (V2 form)."""
-    return "/body/DocFragment" + index_suffix(fragment, fragment_count)
+def fragment_prefix(fragment: int, fragment_count: int, always_indexed: bool = False) -> str:
+    """``/body/DocFragment[N]``, without ``[1]`` when the book has a single fragment.
+
+    From DOM 20260812 (``always_indexed``) every step carries its index: ``/body[1]/DocFragment[1]``.
+    """
+    root = "/body[1]" if always_indexed else "/body"
+    return f"{root}/DocFragment" + index_suffix(fragment, fragment_count, always_indexed)
 
 
-def index_suffix(index: int, same_name_count: int) -> str:
-    """crengine's normalized (V2) index: ``[K]`` only when the element has same-name siblings."""
-    return f"[{index}]" if same_name_count > 1 else ""
+def index_suffix(index: int, same_name_count: int, always_indexed: bool = False) -> str:
+    """crengine's index: ``[K]`` only when the element has same-name siblings, or always."""
+    return f"[{index}]" if same_name_count > 1 or always_indexed else ""

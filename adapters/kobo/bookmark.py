@@ -13,6 +13,7 @@ import re
 from application.records import KoboBookmark
 
 _KOBO_SPAN = re.compile(r"kobo\.\d+\.\d+")
+_ADOBE_POINT = re.compile(r"point\((?P<path>[^()]*)\)")
 _CONTENT_ID_STARTS = ("file://", "/")
 
 
@@ -24,4 +25,5 @@ def split_bookmark(raw: str | None) -> KoboBookmark:
     if not hash_mark or not path or path.startswith(_CONTENT_ID_STARTS):
         return KoboBookmark(raw=raw)
     span = anchor if _KOBO_SPAN.fullmatch(anchor) else None
-    return KoboBookmark(raw=raw, zip_path=path, span=span)
+    point = _ADOBE_POINT.fullmatch(anchor)
+    return KoboBookmark(raw=raw, zip_path=path, span=span, point=point.group("path") if point else None)

@@ -16,7 +16,8 @@ key is re-serialized byte for byte. Rules kksync adds on top of KOReader's:
 - ``cre_dom_version = 20240114`` goes into a new sidecar, and into an existing one that has
   neither it nor a ``last_xpointer`` when kksync adds a pointer (without it KOReader would read
   the pointer with its oldest DOM, §6.4). A sidecar with an old pointer and no version is an old
-  book whose annotations use old-DOM pointers, so it is left alone.
+  book whose annotations use old-DOM pointers, so its version is left alone and the pull's
+  pointer comes in the V1 form KOReader reads there (``KOReaderState.dom``, docs/positions.md).
 """
 
 from __future__ import annotations
@@ -47,11 +48,10 @@ from adapters.koreader.partial_md5 import partial_md5
 from adapters.koreader.reader_settings import ReaderSettings
 from adapters.koreader.sidecar_store import replace_file
 from application.errors import SidecarError
-from application.records import KOReaderState, KOReaderWrite
+from application.records import COMPATIBLE_DOM_VERSION, KOReaderState, KOReaderWrite
 
 log = logging.getLogger(__name__)
 
-COMPATIBLE_DOM_VERSION = 20240114
 FAT_MTIME_STEP = 2
 HASH_FOLDER = "hashdocsettings"
 LEGACY_HISTORY_FOLDER = "history"
@@ -268,6 +268,8 @@ def _state(document: Path, loaded: LoadedSidecar, history_time: datetime | None)
         doc_pages=_whole(table.get("doc_pages")),
         partial_md5=_text(table.get("partial_md5_checksum")),
         cre_dom_version=_whole(table.get("cre_dom_version")),
+        block_rendering_mode=_whole(table.get("copt_block_rendering_mode")),
+        settings_reset=table.get("docsettings_reset_done") is True,
         history_time=history_time,
         sidecar_mtime=loaded.mtime,
     )

@@ -51,6 +51,8 @@ class ChapterSpec:
     paragraphs: Sequence[str] = ()
     title: str | None = None
     linear: bool = True
+    head: str = ""
+    """Extra ``<head>`` markup, e.g. ``<link rel="stylesheet" href="../style.css"/>``."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ def chapter_xhtml(chapter: ChapterSpec, book: BookSpec, *, kepub: bool = False) 
     title = escape(chapter.title or book.title)
     body = chapter.body if chapter.body is not None else _body_from_text(chapter)
     document = (
-        f'<html xmlns="{XHTML_NS}" xml:lang="{escape(book.language)}"><head><title>{title}</title></head>'
+        f'<html xmlns="{XHTML_NS}" xml:lang="{escape(book.language)}">'
+        f"<head><title>{title}</title>{chapter.head}</head>"
         f"<body>{body}</body></html>"
     )
     try:

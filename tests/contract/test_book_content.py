@@ -18,6 +18,7 @@ import pytest
 from adapters.epub import EpubContent
 from application.errors import BookContentError, EncryptedBook
 from application.ports import BookContent
+from application.records import CreDom
 from entrypoints.demo.kepub_builder import build_epub
 from entrypoints.demo.sample_books import sample_book
 from tests.fakes.book_content import FakeBookContent, FakeChapter
@@ -161,3 +162,35 @@ def test_open_reports_encrypted_and_missing_books(case: Case) -> None:
         case.content.open(case.encrypted)
     with pytest.raises(BookContentError, match=r"missing\.epub"):
         case.content.open(case.missing)
+
+
+def test_pointers_are_spelled_for_the_sidecars_dom(case: Case) -> None:
+    """From DOM 20260812 every step carries ``[k]``; both spellings locate the same span."""
+    document = case.content.open(case.book)
+    nightly = CreDom(20260812, 3)
+    for index, item in enumerate(document.spine):
+        for span in case.spans[item.zip_path]:
+            indexed = document.span_xpointer(item.zip_path, span, nightly)
+            assert indexed is not None and indexed.startswith(f"/body[1]/DocFragment[{index + 1}]/body[1]/")
+            assert not re.search(r"/[A-Za-z]+(?=/|$)", indexed), indexed
+            plain = document.span_pointer(item.zip_path, span)
+            assert plain is not None and plain.approximate is None
+            for pointer, dom in ((indexed, nightly), (plain.xpointer, None)):
+                target = document.locate(pointer, dom)
+                assert target is not None and (target.spine_index, target.span) == (index, span)
+        assert (
+            document.chapter_xpointer(item.zip_path, nightly) == f"/body[1]/DocFragment[{index + 1}]/body[1]"
+        )
+
+
+def test_adobe_points_give_a_fraction_and_a_pointer_that_agree(case: Case) -> None:
+    document = case.content.open(case.book)
+    chapter = document.spine[1].zip_path
+    pointer = document.point_pointer(chapter, "/1/4/2/1:0")
+    fraction = document.point_fraction(chapter, "/1/4/2/1:0")
+    assert pointer is not None and fraction is not None
+    target = document.locate(pointer.xpointer)
+    assert target is not None and target.spine_index == 1
+    assert target.fraction == pytest.approx(fraction)
+    assert document.point_pointer("OEBPS/nowhere.xhtml", "/1/4/2") is None
+    assert document.point_fraction(chapter, "not a point") is None

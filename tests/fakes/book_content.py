@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from application.errors import BookContentError, EncryptedBook
-from application.records import SpineItem, XPointerTarget
+from application.records import CreDom, PointerChoice, SpineItem, XPointerTarget
 from domain.chapter_map import Chapter, ChapterMap
 
 POINTER = re.compile(
-    r"^/body/DocFragment(?:\[(?P<fragment>\d+)\])?(?P<rest>(?:/.*)?)$",
+    r"^/body(?:\[1\])?/DocFragment(?:\[(?P<fragment>\d+)\])?(?P<rest>(?:/.*)?)$",
 )
 SPAN_STEP = re.compile(r"^/body(?:\[1\])?/span(?:\[(?P<span>\d+)\])?(?:/text\(\)(?:\[1\])?\.(?P<char>\d+))?$")
+ADOBE_POINT = re.compile(r"^/1/4/(?P<element>\d+)(?:/\d+)*(?::\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -68,22 +69,41 @@ class FakeBookDocument:
             return None
         return _span_at_offset(chapter, min(max(fraction, 0.0), 1.0) * chapter.text_length)
 
-    def span_xpointer(self, zip_path: str, span: str) -> str | None:
+    def span_xpointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> str | None:
+        pointer = self.span_pointer(zip_path, span, dom)
+        return None if pointer is None else pointer.xpointer
+
+    def span_pointer(self, zip_path: str, span: str, dom: CreDom | None = None) -> PointerChoice | None:
+        """Flat chapters (``body`` holding only spans) have no wrappers: V1 and V2 paths agree."""
         chapter = self._chapter(zip_path)
         ids = [s for s, _ in chapter.spans] if chapter is not None else []
         if chapter is None or span not in ids:
             return None
-        index = f"[{ids.index(span) + 1}]" if len(ids) > 1 else ""
-        return f"{self.chapter_xpointer(zip_path)}/span{index}"
+        always = dom is not None and dom.always_indexed
+        index = f"[{ids.index(span) + 1}]" if len(ids) > 1 or always else ""
+        return PointerChoice(f"{self.chapter_xpointer(zip_path, dom)}/span{index}")
 
-    def chapter_xpointer(self, zip_path: str) -> str | None:
+    def point_fraction(self, zip_path: str, point: str) -> float | None:
+        """``/1/4/2k…``: the k-th span of the chapter (the fake's body holds only spans)."""
+        chapter = self._chapter(zip_path)
+        span = None if chapter is None else _span_of_point(chapter, point)
+        return None if span is None else self.span_fraction(zip_path, span)
+
+    def point_pointer(self, zip_path: str, point: str, dom: CreDom | None = None) -> PointerChoice | None:
+        chapter = self._chapter(zip_path)
+        span = None if chapter is None else _span_of_point(chapter, point)
+        return None if span is None else self.span_pointer(zip_path, span, dom)
+
+    def chapter_xpointer(self, zip_path: str, dom: CreDom | None = None) -> str | None:
         chapter = self._chapter(zip_path)
         if chapter is None:
             return None
         number = self.chapters.index(chapter) + 1
+        if dom is not None and dom.always_indexed:
+            return f"/body[1]/DocFragment[{number}]/body[1]"
         return f"/body/DocFragment{f'[{number}]' if len(self.chapters) > 1 else ''}/body"
 
-    def locate(self, xpointer: str) -> XPointerTarget | None:
+    def locate(self, xpointer: str, dom: CreDom | None = None) -> XPointerTarget | None:
         match = POINTER.match(xpointer)
         if match is None:
             return None
@@ -115,6 +135,14 @@ def _offset(chapter: FakeChapter, rest: str) -> int | None:
     start = chapter.spans[index - 1][1]
     end = chapter.spans[index][1] if index < len(chapter.spans) else chapter.text_length
     return start + min(int(match.group("char") or 0), end - start)
+
+
+def _span_of_point(chapter: FakeChapter, point: str) -> str | None:
+    match = ADOBE_POINT.match(point)
+    if match is None or int(match.group("element")) % 2:
+        return None
+    index = int(match.group("element")) // 2
+    return chapter.spans[index - 1][0] if 1 <= index <= len(chapter.spans) else None
 
 
 def _span_at_offset(chapter: FakeChapter, offset: float) -> str:

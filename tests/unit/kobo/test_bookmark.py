@@ -26,5 +26,11 @@ def test_split_keeps_raw_and_finds_path_and_span_where_they_apply(
     assert (bookmark.raw, bookmark.zip_path, bookmark.span) == (raw, zip_path, span)
 
 
+def test_adobe_bookmarks_keep_their_point_path() -> None:
+    bookmark = split_bookmark("OEBPS/text/content0031.xhtml#point(/1/4/2/1:0)")
+    assert (bookmark.zip_path, bookmark.point) == ("OEBPS/text/content0031.xhtml", "/1/4/2/1:0")
+    assert split_bookmark("OEBPS/x.xhtml#kobo.1.1").point is None
+
+
 def test_no_bookmark() -> None:
     assert split_bookmark(None).raw is None
