@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
 import os
 import random
+import socket
 import sqlite3
 import stat
 import threading
