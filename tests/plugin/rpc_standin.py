@@ -87,7 +87,10 @@ class StandInDaemon:
             except OSError:
                 return
             with connection:
-                self._answer_lines(connection)
+                try:
+                    self._answer_lines(connection)
+                except OSError:
+                    pass  # the client hung up (KOReader quit): a daemon carries on
 
     def _answer_lines(self, connection: socket.socket) -> None:
         reader = connection.makefile("rb")
