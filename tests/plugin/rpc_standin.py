@@ -6,6 +6,7 @@ state, and records every request so tests can check what the plugin asked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -86,11 +87,9 @@ class StandInDaemon:
                 connection, _ = self._server.accept()
             except OSError:
                 return
-            with connection:
-                try:
-                    self._answer_lines(connection)
-                except OSError:
-                    pass  # the client hung up (KOReader quit): a daemon carries on
+            # A client that hung up (KOReader quit) ends its connection, not the daemon.
+            with connection, contextlib.suppress(OSError):
+                self._answer_lines(connection)
 
     def _answer_lines(self, connection: socket.socket) -> None:
         reader = connection.makefile("rb")

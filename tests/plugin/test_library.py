@@ -132,8 +132,8 @@ def device_with_books(harness: PluginHarness, fixture_db: Path) -> Path:
 def load(harness: PluginHarness) -> tuple[list[dict[str, Any]], str, str]:
     plugin = harness.new_plugin()
     out = harness.lua.eval(
-        "function(p) local out = {} p.library:loadAsync(function(b, s, w) out.books, out.source, out.why = b, s, w end)"
-        " return out end"
+        "function(p) local out = {} "
+        "p.library:loadAsync(function(b, s, w) out.books, out.source, out.why = b, s, w end) return out end"
     )(plugin)
     harness.settle()
     return to_python(out.books), out.source, out.why

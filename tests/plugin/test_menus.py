@@ -143,7 +143,9 @@ def test_daemon_status_entry(harness: PluginHarness, running_daemon: StandInDaem
     assert harness.last("InfoMessage").text.startswith("kksync 0.1.0 is running")
 
 
-def test_searching_the_menu_never_calls_the_daemon(harness: PluginHarness, running_daemon: StandInDaemon) -> None:
+def test_searching_the_menu_never_calls_the_daemon(
+    harness: PluginHarness, running_daemon: StandInDaemon
+) -> None:
     items = main_menu(harness)
     running_daemon.requests.clear()
     texts = search_menu(harness, items)

@@ -111,9 +111,7 @@ def test_closing_a_book_syncs_it_after_the_reader_has_closed(
     assert harness.last("ConfirmBox").text == PULL_TEXT  # the question reaches the reader
 
 
-def test_a_book_closed_by_exit_is_still_synced(
-    harness: PluginHarness, running_daemon: StandInDaemon
-) -> None:
+def test_a_book_closed_by_exit_is_still_synced(harness: PluginHarness, running_daemon: StandInDaemon) -> None:
     """Exit from the reader: ReaderUI closes on a nextTick and KOReader quits right after,
     dropping every task still queued (ReaderMenu:exitOrRestart, UIManager:quit)."""
     path = str(harness.device_root / ".kobo/kepub/0RDTATJQNHSQ0")

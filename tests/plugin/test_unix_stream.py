@@ -195,5 +195,7 @@ def test_a_large_reply_is_read_in_linear_work(tmp_path: Path, short_dir: Path) -
     finally:
         stream.close(stream)
     thread.join(2)
-    assert counters.searched <= 3 * len(line), f"searched {counters.searched} bytes for a {len(line)}-byte line"
+    assert counters.searched <= 3 * len(line), (
+        f"searched {counters.searched} bytes for a {len(line)}-byte line"
+    )
     assert counters.joined <= 3 * len(line), f"joined {counters.joined} bytes for a {len(line)}-byte line"
