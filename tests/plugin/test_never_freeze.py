@@ -39,7 +39,12 @@ def slowly(seconds: float, handler: Callable[[Any], Any]) -> Callable[[Any], Any
 def slow_daemon(harness: PluginHarness, kksync_state: KksyncState) -> Any:
     kksync_state.questions = [dict(QUESTION)]
     handlers = kksync_state.handlers()
-    for method, seconds in {"sync.run": 1.5, "library.list": 0.8, "reader.closed": 0.6, "sync.answer": 0.5}.items():
+    for method, seconds in {
+        "sync.run": 1.5,
+        "library.list": 0.8,
+        "reader.closed": 0.6,
+        "sync.answer": 0.5,
+    }.items():
         handlers[method] = slowly(seconds, handlers[method])
     daemon = StandInDaemon(harness.device_root, handlers).start()
     yield daemon
@@ -52,7 +57,9 @@ def timed(action: Callable[[], Any]) -> float:
     return time.monotonic() - started
 
 
-def test_no_step_blocks_the_ui_while_a_slow_daemon_works(harness: PluginHarness, slow_daemon: StandInDaemon) -> None:
+def test_no_step_blocks_the_ui_while_a_slow_daemon_works(
+    harness: PluginHarness, slow_daemon: StandInDaemon
+) -> None:
     manager = harness.ui.UIManager
     plugin = harness.new_plugin()
     entry_points = {"start": 0.0}
