@@ -25,7 +25,7 @@ from watchdog.observers import Observer
 
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
-from entrypoints.daemon.lifecycle import lower_priority, watch_parent
+from entrypoints.daemon.lifecycle import lower_priority, release_memory, watch_parent
 from entrypoints.daemon.rpc import build_dispatcher
 from entrypoints.daemon.rpc_methods import kksync_version
 from entrypoints.daemon.rpc_socket import RpcSocketServer
@@ -200,6 +200,7 @@ class Daemon:
         folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
         self.host.run(first_sync, timeout=None)
+        self.host.run(lambda _service: release_memory(), timeout=None)
 
     def _on_batch(self, paths: set[str]) -> None:
         if self.stopping.is_set():
@@ -207,6 +208,7 @@ class Daemon:
         log.debug("%d changed file(s): %s", len(paths), ", ".join(sorted(paths)[:5]))
         try:
             self.host.run(self._sync_changes)
+            self.host.run(lambda _service: release_memory())
         except WorkerBusy:
             log.info("the service stayed busy; looking at these changes again shortly")
             if self._debouncer is not None:
