@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -138,3 +139,20 @@ def test_quitting_koreader_stops_the_daemon(tmp_path: Path, demo_root: Path, sho
     manager = harness.ui.UIManager
     manager.quit(manager, 86)
     wait_for(lambda: not alive(pid), 10, "the daemon to exit before USB storage mode")
+
+
+def test_after_a_restart_the_new_daemon_starts_behind_the_finishing_one(
+    tmp_path: Path, demo_root: Path, short_dir: Path
+) -> None:
+    first = daemon_process(PluginHarness(tmp_path / "a", device_root=demo_root), demo_root, short_dir)
+    first.start(first)
+    old_pid = wait_for(lambda: first.pid(first), 30, "the first daemon")
+    os.kill(old_pid, signal.SIGTERM)  # Restart: KOReader stopped it and did not wait for the end
+    restarted = PluginHarness(tmp_path / "b", device_root=demo_root)  # the new KOReader process
+    second = daemon_process(restarted, demo_root, short_dir)
+    assert second.start(second) is True
+    new_pid = wait_for(lambda: (pid := second.pid(second)) and pid != old_pid and pid, 30, "the new daemon")
+    assert not alive(old_pid)
+    second.stop(second)
+    wait_for(lambda: not alive(new_pid), 10, "the new daemon to exit")
+    assert "already serves" not in (short_dir / "daemon.log").read_text()

@@ -96,7 +96,9 @@ function DaemonProcess:pid()
 end
 
 --- The shell command that starts the daemon in the background with `parent_fd` as its lifeline.
-function DaemonProcess:command(parent_fd)
+-- `previous_pid`: a daemon still finishing (KOReader was just restarted and stopped it); the
+-- background shell waits for it to exit (at most ~10 s) so the new one does not find the device taken.
+function DaemonProcess:command(parent_fd, previous_pid)
     local words = {
         quoted(self.launcher), "daemon",
         "--device", quoted(self.device_root),
@@ -106,14 +108,22 @@ function DaemonProcess:command(parent_fd)
         "--parent-fd", tostring(parent_fd),
     }
     -- Early failures (before Python has opened its log) land in the same file.
-    return table.concat(words, " ") .. " </dev/null >>" .. quoted(self.log_file) .. " 2>&1 &"
+    local run = "exec " .. table.concat(words, " ") .. " </dev/null >>" .. quoted(self.log_file) .. " 2>&1"
+    if previous_pid then
+        run = string.format("n=0; while kill -0 %d 2>/dev/null && [ $n -lt 50 ]; do sleep 0.2; n=$((n+1)); done; %s",
+            previous_pid, run)
+    end
+    return "( " .. run .. " ) &"
 end
 
---- Starts the daemon unless it runs already or the bundle is missing; returns true when launched.
+--- Starts the daemon unless this KOReader did already or the bundle is missing; true when launched.
+-- A daemon found running at KOReader start is one the previous KOReader run stopped on its way out
+-- (Restart): it is finishing, so the new one is started behind it.
 function DaemonProcess:start()
-    if self.launched or self:pid() then
+    if self.launched then
         return false
     end
+    local previous_pid = self:pid()
     if not self:installed() then
         self:_log("info", "no bundled daemon at", self.launcher)
         return false
@@ -126,7 +136,7 @@ function DaemonProcess:start()
     end
     local read_fd, write_fd = fds[0], fds[1]
     ffi.C.kksync_fcntl(write_fd, DaemonProcess.F_SETFD, ffi.new("int", DaemonProcess.FD_CLOEXEC))
-    local command = self:command(read_fd)
+    local command = self:command(read_fd, previous_pid)
     self:_log("info", "starting the daemon:", command)
     local ok = self.execute(command)
     ffi.C.kksync_close(read_fd) -- only the daemon keeps the read end
