@@ -359,6 +359,12 @@ def daemon(
             "--parent-fd", help="Stop when this inherited pipe's write end closes (the parent exited)."
         ),
     ] = None,
+    open_book: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--open-book", help="A book open in KOReader as the daemon starts (repeatable): not written."
+        ),
+    ] = None,
     mount_parent: Annotated[
         list[Path] | None,
         typer.Option(
@@ -394,6 +400,7 @@ def daemon(
             pid_file=pid_file,
             parent_pid=parent_pid,
             parent_fd=parent_fd,
+            open_books=open_book or [],
         )
     )
 

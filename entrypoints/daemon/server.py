@@ -75,8 +75,10 @@ class Daemon:
         socket_path: Path | None = None,
         pid_file: Path | None = None,
         quiet: float = QUIET_SECONDS,
+        open_books: Iterable[str] = (),
     ) -> None:
         self.root = root
+        self.open_at_start = list(open_books)
         self.koreader_dir = koreader_dir
         self.requested_socket = socket_path
         self.pid_file = pid_file
@@ -100,6 +102,7 @@ class Daemon:
         try:
             self._claim()
             self._serve()
+            self._mark_open_books()
             self._announce()
             self._watch()
         except BaseException:
@@ -122,6 +125,11 @@ class Daemon:
         self._server = RpcSocketServer(self.socket_path, dispatcher)
         self._start_thread("kksync-rpc", self._server.serve)
         log.info("serving the plugin RPC on %s", self.socket_path)
+
+    def _mark_open_books(self) -> None:
+        """Books open in KOReader as the daemon starts (``--open-book``): the first sync leaves them alone."""
+        for path in self.open_at_start:
+            self.methods.reader_opened({"path": path})
 
     def _announce(self) -> None:
         document = {
@@ -318,6 +326,7 @@ def run_daemon(
     pid_file: Path | None,
     parent_pid: int | None = None,
     parent_fd: int | None = None,
+    open_books: Iterable[str] = (),
 ) -> int:
     """Run until SIGTERM/SIGINT or the parent's end; 0 after a clean stop.
 
@@ -325,7 +334,7 @@ def run_daemon(
     """
     configure_logging(log_file)
     lower_priority()
-    daemon = Daemon(root, koreader_dir, socket_path=socket, pid_file=pid_file)
+    daemon = Daemon(root, koreader_dir, socket_path=socket, pid_file=pid_file, open_books=open_books)
     previous = {sig: signal.signal(sig, daemon.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         watch_parent(daemon.parent_gone, pid=parent_pid, fd=parent_fd)

@@ -49,14 +49,16 @@ def test_the_plugin_starts_the_bundled_daemon_once_with_its_lifeline(harness: Pl
     calls = harness.device_root / "calls.txt"
     script = launcher(harness.device_root, f'echo "$@" >> "{calls}"; ls -l /proc/$$/fd >> "{calls}.fds"')
     harness.ko.G_reader_settings["values"]["kksync_launcher"] = str(script)
-    harness.new_plugin()
-    harness.new_plugin()  # a second view (the reader after the file manager): same KOReader, same daemon
+    book = "/mnt/onboard/.kobo/kepub/0RDTATJQNHSQ0"
+    harness.new_plugin(document=book)  # KOReader started straight into a book
+    harness.new_plugin()  # a second view (the file manager after the reader): same KOReader, same daemon
     wait_for(calls.exists, 5, "the launcher to run")
     time.sleep(0.2)
     lines = calls.read_text().splitlines()
     assert len(lines) == 1
     words = lines[0].split()
     assert words[:3] == ["daemon", "--device", str(harness.device_root)]
+    assert words[-2:] == ["--open-book", book]  # its first sync must leave the open book alone
     options = dict(zip(words[3::2], words[4::2], strict=False))
     assert (
         options["--socket"] == "/tmp/kksync-daemon.sock" and options["--pid-file"] == "/tmp/kksync-daemon.pid"

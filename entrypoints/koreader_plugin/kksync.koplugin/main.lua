@@ -66,6 +66,10 @@ local function fileExists(path)
     return lfs.attributes(path, "mode") == "file"
 end
 
+local function documentPath(ui)
+    return ui and ui.document and ui.document.file
+end
+
 local LAUNCHER_SETTING = "kksync_launcher"
 
 -- One KOReader process: one daemon, whatever plugin instances (file manager, reader) come and go.
@@ -194,7 +198,7 @@ function Kksync:init()
     if self.ui and self.ui.menu then
         self.ui.menu:registerToMainMenu(self)
     end
-    if process:start() then
+    if process:start(documentPath(self.ui)) then
         self:_whenDaemonUp(function() self.settings_menu:refresh() end)
     else
         self.settings_menu:refresh()
@@ -273,10 +277,6 @@ function Kksync:addToMainMenu(menu_items)
             { text = _("Daemon status"), keep_menu_open = true, callback = function() self:showStatus() end },
         },
     }
-end
-
-local function documentPath(ui)
-    return ui and ui.document and ui.document.file
 end
 
 function Kksync:onReaderReady()

@@ -116,3 +116,18 @@ def test_sigterm_during_the_blocking_wait_still_stops(
     running = start_daemon(demo_device, short_dir / "s.sock", daemon_env)
     running.process.send_signal(signal.SIGTERM)
     assert running.process.wait(timeout=15) == 0
+
+
+def test_a_book_open_in_koreader_at_start_is_left_alone(
+    demo_device: Path, short_dir: Path, daemon_env: dict[str, str]
+) -> None:
+    """KOReader started straight into a book: the daemon starts after it and must not write that book."""
+    pride = "0RDTATJQNHSQ0"
+    running = start_daemon(
+        demo_device, short_dir / "s.sock", daemon_env, "--open-book", f"/mnt/onboard/.kobo/kepub/{pride}"
+    )
+    try:
+        assert running.result("status")["open_books"] == [pride]
+    finally:
+        running.stop()
+    assert f"{pride} is open in KOReader" in running.log.read_text()

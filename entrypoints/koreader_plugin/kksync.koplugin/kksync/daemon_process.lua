@@ -98,7 +98,9 @@ end
 --- The shell command that starts the daemon in the background with `parent_fd` as its lifeline.
 -- `previous_pid`: a daemon still finishing (KOReader was just restarted and stopped it); the
 -- background shell waits for it to exit (at most ~10 s) so the new one does not find the device taken.
-function DaemonProcess:command(parent_fd, previous_pid)
+-- `open_book`: the book KOReader has open (a cold start into a book): the daemon's first sync
+-- must leave it alone.
+function DaemonProcess:command(parent_fd, previous_pid, open_book)
     local words = {
         quoted(self.launcher), "daemon",
         "--device", quoted(self.device_root),
@@ -107,6 +109,10 @@ function DaemonProcess:command(parent_fd, previous_pid)
         "--log-file", quoted(self.log_file),
         "--parent-fd", tostring(parent_fd),
     }
+    if open_book then
+        words[#words + 1] = "--open-book"
+        words[#words + 1] = quoted(open_book)
+    end
     -- Early failures (before Python has opened its log) land in the same file.
     local run = "exec " .. table.concat(words, " ") .. " </dev/null >>" .. quoted(self.log_file) .. " 2>&1"
     if previous_pid then
@@ -119,7 +125,7 @@ end
 --- Starts the daemon unless this KOReader did already or the bundle is missing; true when launched.
 -- A daemon found running at KOReader start is one the previous KOReader run stopped on its way out
 -- (Restart): it is finishing, so the new one is started behind it.
-function DaemonProcess:start()
+function DaemonProcess:start(open_book)
     if self.launched then
         return false
     end
@@ -136,7 +142,7 @@ function DaemonProcess:start()
     end
     local read_fd, write_fd = fds[0], fds[1]
     ffi.C.kksync_fcntl(write_fd, DaemonProcess.F_SETFD, ffi.new("int", DaemonProcess.FD_CLOEXEC))
-    local command = self:command(read_fd, previous_pid)
+    local command = self:command(read_fd, previous_pid, open_book)
     self:_log("info", "starting the daemon:", command)
     local ok = self.execute(command)
     ffi.C.kksync_close(read_fd) -- only the daemon keeps the read end
