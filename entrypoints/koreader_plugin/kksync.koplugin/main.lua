@@ -73,7 +73,7 @@ end
 local LAUNCHER_SETTING = "kksync_launcher"
 
 -- One KOReader process: one daemon, whatever plugin instances (file manager, reader) come and go.
-local session = { process = nil, sync = nil, stop_after_close = false }
+local session = { process = nil, sync = nil, stop_after_close = false, open_path = nil }
 
 --- KOReader's own progress for a book, read from its sidecar (DB fallback only).
 local function koreaderProgress(path)
@@ -149,6 +149,7 @@ local function installCloseHook()
     ReaderUI.onClose = function(reader, ...)
         local path = reader.document and reader.document.file
         local results = pack(stock_close(reader, ...))
+        session.open_path = nil
         if path and session.sync then
             local ok, err = pcall(session.sync.readerClosed, session.sync, path)
             if not ok then logger.warn("kksync: reader.closed failed:", err) end
@@ -199,7 +200,13 @@ function Kksync:init()
         self.ui.menu:registerToMainMenu(self)
     end
     if process:start(documentPath(self.ui)) then
-        self:_whenDaemonUp(function() self.settings_menu:refresh() end)
+        self:_whenDaemonUp(function()
+            self.settings_menu:refresh()
+            -- A book opened while the daemon was starting: tell it now, before it writes that book.
+            if session.open_path and session.sync then
+                session.sync:readerOpened(session.open_path)
+            end
+        end)
     else
         self.settings_menu:refresh()
     end
@@ -282,6 +289,7 @@ end
 function Kksync:onReaderReady()
     local path = documentPath(self.ui)
     if path then
+        session.open_path = path
         -- After the reader is drawn: opening a book never waits on the daemon.
         UIManager:nextTick(function() self.sync:readerOpened(path) end)
     end
