@@ -116,8 +116,9 @@ function DaemonProcess:command(parent_fd, previous_pid, open_book)
     -- Early failures (before Python has opened its log) land in the same file.
     local run = "exec " .. table.concat(words, " ") .. " </dev/null >>" .. quoted(self.log_file) .. " 2>&1"
     if previous_pid then
-        run = string.format("n=0; while kill -0 %d 2>/dev/null && [ $n -lt 50 ]; do sleep 0.2; n=$((n+1)); done; %s",
-            previous_pid, run)
+        -- (a BusyBox built without fractional sleep falls back to whole seconds)
+        run = string.format("n=0; while kill -0 %d 2>/dev/null && [ $n -lt 50 ]; do "
+            .. "sleep 0.2 2>/dev/null || sleep 1; n=$((n+1)); done; %s", previous_pid, run)
     end
     return "( " .. run .. " ) &"
 end
@@ -146,7 +147,8 @@ function DaemonProcess:start(open_book)
     self:_log("info", "starting the daemon:", command)
     local ok = self.execute(command)
     ffi.C.kksync_close(read_fd) -- only the daemon keeps the read end
-    if ok == false or (type(ok) == "number" and ok ~= 0) then
+    -- Lua 5.1 returns the status number; with 5.2 compatibility `true`, or nil/false on failure.
+    if ok == nil or ok == false or (type(ok) == "number" and ok ~= 0) then
         ffi.C.kksync_close(write_fd)
         self:_log("warn", "the shell could not start", self.launcher)
         return false
