@@ -350,12 +350,59 @@ def daemon(
     socket: Annotated[Path | None, typer.Option("--socket", help="Unix socket path for the RPC.")] = None,
     log_file: Annotated[Path | None, typer.Option("--log-file", help="Log here instead of stderr.")] = None,
     pid_file: Annotated[Path | None, typer.Option("--pid-file", help="Write the daemon's pid here.")] = None,
+    parent_pid: Annotated[
+        int | None, typer.Option("--parent-pid", help="Stop when the process with this pid exits.")
+    ] = None,
+    parent_fd: Annotated[
+        int | None,
+        typer.Option(
+            "--parent-fd", help="Stop when this inherited pipe's write end closes (the parent exited)."
+        ),
+    ] = None,
+    open_book: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--open-book", help="A book open in KOReader as the daemon starts (repeatable): not written."
+        ),
+    ] = None,
+    mount_parent: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--mount-parent",
+            help="Without --device: a folder Kobos get mounted in (repeatable) [default: /media/$USER, "
+            "/run/media/$USER, /media, /Volumes, /mnt].",
+        ),
+    ] = None,
 ) -> None:
-    """Watch the Kobo database and KOReader's files, sync what changed, serve the RPC socket."""
-    from entrypoints.daemon.server import run_daemon
+    """Watch the Kobo database and KOReader's files, sync what changed, serve the RPC socket.
 
+    Without --device: wait for a Kobo to be mounted, sync it once, and wait for the next one.
+    """
+    from entrypoints.daemon.server import run_daemon, run_waiting_daemon
+
+    if device is None:
+        raise typer.Exit(
+            run_waiting_daemon(
+                koreader_dir,
+                log_file=log_file,
+                parents=mount_parent,
+                parent_pid=parent_pid,
+                parent_fd=parent_fd,
+            )
+        )
     root = resolve_device(device)
-    raise typer.Exit(run_daemon(root, koreader_dir, socket=socket, log_file=log_file, pid_file=pid_file))
+    raise typer.Exit(
+        run_daemon(
+            root,
+            koreader_dir,
+            socket=socket,
+            log_file=log_file,
+            pid_file=pid_file,
+            parent_pid=parent_pid,
+            parent_fd=parent_fd,
+            open_books=open_book or [],
+        )
+    )
 
 
 def show_usage_error(error: typer.TyperException) -> None:

@@ -104,12 +104,20 @@ def live_daemon(root: Path) -> dict[str, Any] | None:
     document = read_daemon_file(root)
     if document is None:
         return None
+    if not from_this_host(document):
+        return None
     pid, socket_path = document.get("pid"), document.get("socket")
     if not isinstance(pid, int) or not isinstance(socket_path, str) or pid == os.getpid():
         return None
     if pid_alive(pid) and socket_answers(Path(socket_path)):
         return document
     return None
+
+
+def from_this_host(document: dict[str, Any]) -> bool:
+    """daemon.json names its host: one left by another computer that had the Kobo mounted is not ours."""
+    host = document.get("host")
+    return host is None or host == socket.gethostname()
 
 
 @dataclass

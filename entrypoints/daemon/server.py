@@ -10,12 +10,14 @@ socket, ``daemon.json`` and the pid file are removed.
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import signal
 import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from socket import gethostname
 from types import FrameType
 from typing import Any
 
@@ -23,6 +25,7 @@ from watchdog.observers import Observer
 
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
+from entrypoints.daemon.lifecycle import lower_priority, release_memory, watch_parent
 from entrypoints.daemon.rpc import build_dispatcher
 from entrypoints.daemon.rpc_methods import kksync_version
 from entrypoints.daemon.rpc_socket import RpcSocketServer
@@ -54,6 +57,7 @@ log = logging.getLogger(__name__)
 
 QUIET_SECONDS = 0.5
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_BYTES = 512 * 1024
 
 
 class Stopping(Exception):
@@ -71,8 +75,10 @@ class Daemon:
         socket_path: Path | None = None,
         pid_file: Path | None = None,
         quiet: float = QUIET_SECONDS,
+        open_books: Iterable[str] = (),
     ) -> None:
         self.root = root
+        self.open_at_start = list(open_books)
         self.koreader_dir = koreader_dir
         self.requested_socket = socket_path
         self.pid_file = pid_file
@@ -96,6 +102,7 @@ class Daemon:
         try:
             self._claim()
             self._serve()
+            self._mark_open_books()
             self._announce()
             self._watch()
         except BaseException:
@@ -116,8 +123,13 @@ class Daemon:
         self.host = ServiceHost(self.root, self.koreader_dir, self._worker)
         dispatcher, self.methods = build_dispatcher(self.host)
         self._server = RpcSocketServer(self.socket_path, dispatcher)
-        self._start_thread("kksync-rpc", self._server.serve_forever)
+        self._start_thread("kksync-rpc", self._server.serve)
         log.info("serving the plugin RPC on %s", self.socket_path)
+
+    def _mark_open_books(self) -> None:
+        """Books open in KOReader as the daemon starts (``--open-book``): the first sync leaves them alone."""
+        for path in self.open_at_start:
+            self.methods.reader_opened({"path": path})
 
     def _announce(self) -> None:
         document = {
@@ -125,6 +137,7 @@ class Daemon:
             "pid": os.getpid(),
             "device": str(self.root),
             "version": kksync_version(),
+            "host": gethostname(),
         }
         write_daemon_file(self.root, document)
         self._wrote_daemon_file = True
@@ -195,6 +208,7 @@ class Daemon:
         folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
         self.host.run(first_sync, timeout=None)
+        self.host.run(lambda _service: release_memory(), timeout=None)
 
     def _on_batch(self, paths: set[str]) -> None:
         if self.stopping.is_set():
@@ -202,6 +216,7 @@ class Daemon:
         log.debug("%d changed file(s): %s", len(paths), ", ".join(sorted(paths)[:5]))
         try:
             self.host.run(self._sync_changes)
+            self.host.run(lambda _service: release_memory())
         except WorkerBusy:
             log.info("the service stayed busy; looking at these changes again shortly")
             if self._debouncer is not None:
@@ -245,9 +260,15 @@ class Daemon:
     # -- stop -------------------------------------------------------------------------------
 
     def wait(self) -> None:
-        """Block the calling (main) thread until a stop is requested."""
-        while not self.stopping.wait(1.0):
-            pass
+        """Block the calling (main) thread until a stop is requested: no timer, so idle means idle.
+
+        A signal still gets through: CPython runs the handler while the wait is blocked.
+        """
+        self.stopping.wait()
+
+    def parent_gone(self, reason: str) -> None:
+        log.info("%s; stopping", reason)
+        self.stopping.set()
 
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         if signum is not None:
@@ -282,9 +303,13 @@ class Daemon:
 def configure_logging(log_file: Path | None) -> None:
     """Foreground logs go to stderr; ``--log-file`` sends them to a file. Level: ``KKSYNC_LOG``."""
     handler: logging.Handler
-    handler = (
-        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
-    )
+    if log_file:
+        # Bounded: on the Kobo the log may sit in a small tmpfs or on the user's partition.
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=LOG_BYTES, backupCount=1, encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -299,12 +324,20 @@ def run_daemon(
     socket: Path | None,
     log_file: Path | None,
     pid_file: Path | None,
+    parent_pid: int | None = None,
+    parent_fd: int | None = None,
+    open_books: Iterable[str] = (),
 ) -> int:
-    """Run until SIGTERM/SIGINT; 0 after a clean stop. A refused start raises ``DaemonRefused``."""
+    """Run until SIGTERM/SIGINT or the parent's end; 0 after a clean stop.
+
+    A refused start raises ``DaemonRefused``. The priority is lowered before any thread starts.
+    """
     configure_logging(log_file)
-    daemon = Daemon(root, koreader_dir, socket_path=socket, pid_file=pid_file)
+    lower_priority()
+    daemon = Daemon(root, koreader_dir, socket_path=socket, pid_file=pid_file, open_books=open_books)
     previous = {sig: signal.signal(sig, daemon.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        watch_parent(daemon.parent_gone, pid=parent_pid, fd=parent_fd)
         daemon.start()
         log.info("kksync daemon %s watching %s (pid %d)", kksync_version(), root, os.getpid())
         daemon.wait()
@@ -315,4 +348,37 @@ def run_daemon(
     return 0
 
 
-__all__ = ["Daemon", "DaemonRefused", "run_daemon"]
+def run_waiting_daemon(
+    koreader_dir: Path | None,
+    *,
+    log_file: Path | None,
+    parents: list[Path] | None = None,
+    parent_pid: int | None = None,
+    parent_fd: int | None = None,
+) -> int:
+    """``kksync daemon`` without ``--device``: wait for Kobos to be mounted, sync each once."""
+    from entrypoints.daemon.mount_watch import run_waiting
+
+    configure_logging(log_file)
+    lower_priority()
+    watcher = run_waiting(koreader_dir, parents or None)
+
+    def stop(signum: int | None = None, _frame: FrameType | None = None) -> None:
+        watcher.stop()
+
+    def parent_gone(reason: str) -> None:
+        log.info("%s; stopping", reason)
+        watcher.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        watch_parent(parent_gone, pid=parent_pid, fd=parent_fd)
+        watcher.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("kksync daemon stopped")
+    return 0
+
+
+__all__ = ["Daemon", "DaemonRefused", "run_daemon", "run_waiting_daemon"]

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -165,20 +166,28 @@ class Bridges:
             return (None, "closed")
         return len(data)
 
-    def sock_receive(self, sock_id: int, pattern: str) -> Any:
+    def sock_receive(self, sock_id: int, pattern: str, prefix: str | None = None) -> Any:
+        """LuaSocket's ``receive("*l", prefix)``: on a timeout (or at once with timeout 0) it returns
+        ``nil, "timeout", partial`` and hands the partial line back, keeping nothing itself."""
         assert pattern == "*l"
         sock, buffer = self._sockets[sock_id]
+        if prefix:
+            buffer[:0] = prefix.encode("utf-8")
         while b"\n" not in buffer:
             try:
                 chunk = sock.recv(65536)
-            except TimeoutError:
-                return (None, "timeout")
+            except (TimeoutError, BlockingIOError):
+                partial = bytes(buffer).decode("utf-8", "surrogateescape")
+                buffer.clear()
+                return (None, "timeout", partial)
             if not chunk:
-                return (None, "closed")
+                partial = bytes(buffer).decode("utf-8", "surrogateescape")
+                buffer.clear()
+                return (None, "closed", partial)
             buffer.extend(chunk)
         line, _, rest = bytes(buffer).partition(b"\n")
         buffer[:] = rest
-        return line.decode("utf-8")
+        return line.decode("utf-8").replace("\r", "")
 
     def sock_close(self, sock_id: int) -> None:
         sock, _ = self._sockets.pop(sock_id, (None, None))
@@ -218,6 +227,9 @@ class PluginHarness:
             ),
         )
         g.G_reader_settings = self.ko.G_reader_settings
+        self.ui.ReaderUI.registry = self.ko.DocumentRegistry
+        self.ui.UIManager.wallclock = time.monotonic
+        self.ui.UIManager.sleep = time.sleep
         sqlite = self._load(
             "sqlite_standin.lua",
             self._bridge(
@@ -305,6 +317,15 @@ class PluginHarness:
             "if doc then ui.document = { file = doc } end return ui end"
         )(document)
         return plugin_class.new(plugin_class, self.lua.table_from({"ui": fake_ui}))
+
+    def show_library(self, plugin: Any) -> None:
+        """Opens the Kobo Library and lets its asynchronous loading (and first-open sync) finish."""
+        plugin.showLibrary(plugin)
+        self.settle()
+
+    def settle(self, limit: int = 100000) -> None:
+        """Runs KOReader's task queue until it is empty: every asynchronous call has its answer."""
+        self.ui.UIManager.runTicks(self.ui.UIManager, limit)
 
     def last(self, kind: str | None = None) -> Any:
         """The most recent widget still on screen (of this kind), or None."""

@@ -6,6 +6,7 @@ state, and records every request so tests can check what the plugin asked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -86,7 +87,8 @@ class StandInDaemon:
                 connection, _ = self._server.accept()
             except OSError:
                 return
-            with connection:
+            # A client that hung up (KOReader quit) ends its connection, not the daemon.
+            with connection, contextlib.suppress(OSError):
                 self._answer_lines(connection)
 
     def _answer_lines(self, connection: socket.socket) -> None:

@@ -163,7 +163,7 @@ def thumbnail(device_root: Path, image_id: str, variant: str = VARIANTS[0]) -> P
 def open_library(harness: PluginHarness) -> None:
     """Shows the Kobo Library and dismisses the "offline" notice the database fallback adds."""
     plugin = harness.new_plugin()
-    assert plugin.showLibrary(plugin) is True
+    harness.show_library(plugin)
     notice = harness.last("InfoMessage")
     if notice is not None:
         harness.ui.UIManager.close(harness.ui.UIManager, notice)

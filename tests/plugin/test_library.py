@@ -31,7 +31,7 @@ def test_library_from_the_daemon_lists_readable_books_by_title(
     harness: PluginHarness, running_daemon: StandInDaemon
 ) -> None:
     plugin = harness.new_plugin()
-    assert plugin.showLibrary(plugin) is True
+    harness.show_library(plugin)
     menu = harness.last("Menu")
     assert menu.title == "Kobo Library (3)"
     rows = menu_rows(harness)
@@ -47,7 +47,7 @@ def test_tapping_the_first_row_sorts_by_recently_read(
     harness: PluginHarness, running_daemon: StandInDaemon
 ) -> None:
     plugin = harness.new_plugin()
-    plugin.showLibrary(plugin)
+    harness.show_library(plugin)
     tap(harness, 1)
     rows = menu_rows(harness)
     assert rows[0]["text"] == "Sorted by recently read · tap for title"
@@ -57,7 +57,7 @@ def test_tapping_the_first_row_sorts_by_recently_read(
 
 def test_opening_a_kepub_uses_the_epub_engine(harness: PluginHarness, running_daemon: StandInDaemon) -> None:
     plugin = harness.new_plugin()
-    plugin.showLibrary(plugin)
+    harness.show_library(plugin)
     tap(harness, 4)  # Persuasion, an extension-less Komga kepub
     opened = to_python(harness.ui.ReaderUI.opened)
     assert opened == [
@@ -83,7 +83,7 @@ def test_holding_a_book_shows_both_sides_and_the_cover(
     harness: PluginHarness, running_daemon: StandInDaemon
 ) -> None:
     plugin = harness.new_plugin()
-    plugin.showLibrary(plugin)
+    harness.show_library(plugin)
     menu = harness.last("Menu")
     menu.onMenuHold(menu, menu.item_table[4])
     details = harness.last("InfoMessage").text
@@ -96,9 +96,9 @@ def test_first_library_open_syncs_once_per_session(
     harness: PluginHarness, running_daemon: StandInDaemon
 ) -> None:
     plugin = harness.new_plugin()
-    plugin.showLibrary(plugin)
-    plugin.showLibrary(plugin)
-    harness.new_plugin().showLibrary(plugin)  # a new view (e.g. after closing a book): same session
+    harness.show_library(plugin)
+    harness.show_library(plugin)
+    harness.show_library(harness.new_plugin())  # a new view (e.g. after closing a book): same session
     assert running_daemon.methods().count("sync.run") == 1
 
 
@@ -107,7 +107,7 @@ def test_first_library_open_respects_automatic_sync_off(
 ) -> None:
     kksync_state.settings["enable_auto_sync"] = False
     plugin = harness.new_plugin()
-    plugin.showLibrary(plugin)
+    harness.show_library(plugin)
     assert "sync.run" not in running_daemon.methods()
 
 
@@ -132,8 +132,10 @@ def device_with_books(harness: PluginHarness, fixture_db: Path) -> Path:
 def load(harness: PluginHarness) -> tuple[list[dict[str, Any]], str, str]:
     plugin = harness.new_plugin()
     out = harness.lua.eval(
-        "function(p) local b, s, w = p.library:load() return { books = b, source = s, why = w } end"
+        "function(p) local out = {} "
+        "p.library:loadAsync(function(b, s, w) out.books, out.source, out.why = b, s, w end) return out end"
     )(plugin)
+    harness.settle()
     return to_python(out.books), out.source, out.why
 
 
@@ -186,7 +188,7 @@ def test_library_view_says_it_is_offline_and_does_not_sync(
     harness: PluginHarness, device_with_books: Path
 ) -> None:
     plugin = harness.new_plugin()
-    plugin.showLibrary(plugin)
+    harness.show_library(plugin)
     menu = harness.last("Menu")
     assert menu.title == "Kobo Library (3) · offline"
     notice = harness.last("InfoMessage").text
@@ -197,7 +199,8 @@ def test_library_view_says_it_is_offline_and_does_not_sync(
 
 def test_without_daemon_or_database_the_reader_is_told_both_reasons(harness: PluginHarness) -> None:
     plugin = harness.new_plugin()
-    assert plugin.showLibrary(plugin) is False
+    harness.show_library(plugin)
+    assert harness.last("Menu") is None
     text = harness.last("InfoMessage").text
     assert "not running" in text and "Cannot open the Kobo database" in text
 

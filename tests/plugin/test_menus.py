@@ -24,12 +24,36 @@ def main_menu(harness: PluginHarness) -> Any:
     assert harness.lua.eval("rawequal")(plugin.ui.menu.registered, plugin)
     items = harness.lua.table()
     plugin.addToMainMenu(plugin, items)
+    harness.settle()  # the plugin fetched the settings in the background when it started
     return items
 
 
 def settings_items(harness: PluginHarness) -> list[Any]:
     settings_entry = main_menu(harness).kksync.sub_item_table[3]
     return list(settings_entry.sub_item_table_func().values())
+
+
+def search_menu(harness: PluginHarness, items: Any) -> list[str]:
+    """What KOReader's TouchMenu search does: walk every entry, running each sub_item_table_func."""
+    walk = harness.lua.eval(
+        """
+        function(items)
+            local texts = {}
+            local function visit(list)
+                for _, item in ipairs(list) do
+                    local text = item.text_func and item.text_func() or item.text
+                    table.insert(texts, tostring(text))
+                    local sub = item.sub_item_table
+                    if item.sub_item_table_func then sub = item.sub_item_table_func() end
+                    if sub then visit(sub) end
+                end
+            end
+            visit({ items.kksync_library, items.kksync })
+            return texts
+        end
+        """
+    )
+    return list(walk(items).values())
 
 
 def label(item: Any) -> str:
@@ -80,6 +104,8 @@ def test_toggling_a_switch_writes_it_through_the_daemon(
     items = settings_items(harness)
     auto_sync = items[2]
     auto_sync.callback(None)
+    assert auto_sync.checked_func() is False  # shown at once, written in the background
+    harness.settle()
     assert running_daemon.requests[-1]["params"] == {"enable_auto_sync": False}
     assert kksync_state.settings["enable_auto_sync"] is False
     assert auto_sync.checked_func() is False
@@ -93,6 +119,7 @@ def test_choosing_a_policy_writes_it_and_updates_the_label(
     ask, always, never = list(from_kobo_newer.sub_item_table.values())
     assert always.checked_func() is True and ask.checked_func() is False
     ask.callback(None)
+    harness.settle()
     assert kksync_state.settings["sync_from_kobo_newer"] == "prompt"
     assert label(from_kobo_newer) == "Sync from Kobo (newer): Ask (prompt)"
     assert ask.checked_func() is True and always.checked_func() is False and never.radio is True
@@ -105,10 +132,33 @@ def test_every_known_setting_has_an_entry(harness: PluginHarness, running_daemon
             item.sub_item_table[1].callback(None)
         else:
             item.callback(None)
+        harness.settle()
         keys.update(running_daemon.requests[-1]["params"])
     assert sorted(keys) == sorted(SETTING_KEYS)
 
 
 def test_daemon_status_entry(harness: PluginHarness, running_daemon: StandInDaemon) -> None:
     main_menu(harness).kksync.sub_item_table[4].callback()
+    harness.settle()
     assert harness.last("InfoMessage").text.startswith("kksync 0.1.0 is running")
+
+
+def test_searching_the_menu_never_calls_the_daemon(
+    harness: PluginHarness, running_daemon: StandInDaemon
+) -> None:
+    items = main_menu(harness)
+    running_daemon.requests.clear()
+    texts = search_menu(harness, items)
+    assert "Sync to Kobo (older): Never" in texts  # the values fetched at start are shown
+    assert running_daemon.requests == []
+
+
+def test_a_refused_setting_is_undone_and_explained(
+    harness: PluginHarness, running_daemon: StandInDaemon, kksync_state: KksyncState
+) -> None:
+    items = settings_items(harness)
+    del kksync_state.settings["enable_sync_to_kobo"]  # the daemon now refuses this key
+    items[4].callback(None)
+    harness.settle()
+    assert items[4].checked_func() is True
+    assert "unknown setting" in harness.last("InfoMessage").text

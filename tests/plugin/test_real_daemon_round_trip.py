@@ -195,6 +195,7 @@ def answer_every_question(harness: PluginHarness, accept: set[str]) -> list[tupl
         yes = title in accept
         asked.append((title, str(box.ok_text), yes))
         (box.ok_callback if yes else box.cancel_callback)()
+        harness.settle()  # the answer is sent; the next question comes with its reply
     return asked
 
 
@@ -213,7 +214,8 @@ def test_prompts_are_answered_in_koreader_and_applied_by_the_daemon(
 ) -> None:
     device = real_daemon.device
     plugin = demo_harness.new_plugin()
-    assert plugin.sync.syncNow(plugin.sync) is True
+    plugin.sync.syncNow(plugin.sync)
+    demo_harness.settle()
     assert "3 book(s) need your decision." in demo_harness.last("InfoMessage").text
     pull_text = str(demo_harness.shown("ConfirmBox")[0].text)
     lines = pull_text.split("\n")
@@ -231,7 +233,8 @@ def test_prompts_are_answered_in_koreader_and_applied_by_the_daemon(
     answers = [request["params"] for request in demo_harness.sent_requests("sync.answer")]
     assert [answer["accept"] for answer in answers] == [accepted for _, _, accepted in asked]
     assert len({answer["token"] for answer in answers}) == 3
-    assert [r["method"] for r in demo_harness.sent_requests()][:2] == ["settings.get", "sync.run"]
+    methods = [r["method"] for r in demo_harness.sent_requests()]
+    assert methods[methods.index("sync.run") - 1] == "settings.get"  # Sync now checks the switch first
     failures = [w.text for w in demo_harness.shown("InfoMessage") if str(w.text).startswith("kksync")]
     assert failures == [], failures  # every sync.answer succeeded (no stale token, no error)
 
@@ -260,11 +263,12 @@ def test_without_the_daemon_sync_now_says_so_and_the_library_comes_from_the_data
     assert not real_daemon.info_path.exists() and not real_daemon.socket_path.exists()
 
     plugin = demo_harness.new_plugin()
-    assert plugin.sync.syncNow(plugin.sync) is False
+    plugin.sync.syncNow(plugin.sync)
+    demo_harness.settle()
     assert "The kksync daemon is not running" in demo_harness.last("InfoMessage").text
     assert demo_harness.shown("ConfirmBox") == []
 
-    assert plugin.showLibrary(plugin) is True
+    demo_harness.show_library(plugin)
     menu = demo_harness.last("Menu")
     assert str(menu.title).endswith("· offline")
     rows = [to_python(item) for item in menu.item_table.values()][1:]  # row 1 toggles the sort order
@@ -280,7 +284,8 @@ def test_a_koreader_without_socket_unix_reaches_the_daemon_through_the_ffi(
     uses_ffi = harness.lua.eval('function(p) return p.daemon.unix == require("kksync/unix_stream") end')
     assert uses_ffi(plugin) is True
 
-    assert plugin.sync.syncNow(plugin.sync) is True
+    plugin.sync.syncNow(plugin.sync)
+    harness.settle()
     assert "3 book(s) need your decision." in harness.last("InfoMessage").text
     asked = answer_every_question(harness, accept={PRIDE_TITLE, ALICE_TITLE})
     assert sorted(title for title, _, _ in asked) == sorted([PRIDE_TITLE, ALICE_TITLE, ART_OF_WAR_TITLE])
@@ -294,5 +299,5 @@ def test_a_koreader_without_socket_unix_reaches_the_daemon_through_the_ffi(
     _, span = kobo_bookmark(demo_kobo, ALICE)
     assert span.startswith("kobo.")  # at KOReader's place, as a koboSpan
 
-    assert plugin.showLibrary(plugin) is True
+    harness.show_library(plugin)
     assert not str(harness.last("Menu").title).endswith("· offline")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -35,25 +36,28 @@ def two_questions(kksync_state: KksyncState) -> KksyncState:
     return kksync_state
 
 
-def sync_now(harness: PluginHarness) -> Any:
+def sync_now(harness: PluginHarness) -> None:
     plugin = harness.new_plugin()
-    return plugin.sync.syncNow(plugin.sync)
+    plugin.sync.syncNow(plugin.sync)
+    harness.settle()
 
 
 def test_questions_are_asked_one_by_one_and_answered(
     harness: PluginHarness, two_questions: KksyncState, running_daemon: StandInDaemon
 ) -> None:
-    assert sync_now(harness) is True
+    sync_now(harness)
     first = harness.last("ConfirmBox")
     assert first.text == PULL_TEXT
     assert first.ok_text == "Use Kobo's" and first.dismissable is False
     assert "2 book(s) need your decision." in harness.last("InfoMessage").text
     first.ok_callback()
+    harness.settle()
     second = harness.last("ConfirmBox")
     assert second.ok_text == "Send to Kobo"
     second.cancel_callback()
+    harness.settle()
     assert two_questions.answers == [("t-pull", True), ("t-push", False)]
-    assert running_daemon.methods() == ["settings.get", "sync.run", "sync.answer", "sync.answer"]
+    assert running_daemon.methods()[-4:] == ["settings.get", "sync.run", "sync.answer", "sync.answer"]
 
 
 def test_a_stale_answer_is_explained(
@@ -62,6 +66,7 @@ def test_a_stale_answer_is_explained(
     sync_now(harness)
     two_questions.questions = []  # the book changed meanwhile
     harness.last("ConfirmBox").ok_callback()
+    harness.settle()
     assert "changed since the question was asked" in harness.last("InfoMessage").text
 
 
@@ -74,14 +79,21 @@ def test_sync_now_with_the_master_switch_off(
     harness: PluginHarness, kksync_state: KksyncState, running_daemon: StandInDaemon
 ) -> None:
     kksync_state.settings["sync_reading_state"] = False
-    assert sync_now(harness) is False
+    sync_now(harness)
     assert "switched off" in harness.last("InfoMessage").text
     assert "sync.run" not in running_daemon.methods()
 
 
 def test_sync_now_without_a_daemon_says_so(harness: PluginHarness) -> None:
-    assert sync_now(harness) is False
+    sync_now(harness)
     assert "The kksync daemon is not running" in harness.last("InfoMessage").text
+
+
+def close_reader(harness: PluginHarness, plugin: Any, path: str) -> Any:
+    """ReaderUI closing the book (the plugin is one of its modules), as KOReader's onClose does."""
+    reader = harness.ui.ReaderUI.newInstance(path, harness.lua.table_from([plugin]))
+    reader.onClose(reader)
+    return reader
 
 
 def test_closing_a_book_syncs_it_after_the_reader_has_closed(
@@ -89,18 +101,41 @@ def test_closing_a_book_syncs_it_after_the_reader_has_closed(
 ) -> None:
     path = str(harness.device_root / ".kobo/kepub/0RDTATJQNHSQ0")
     plugin = harness.new_plugin(document=path)
-    plugin.onCloseDocument(plugin)
-    assert running_daemon.requests == []  # nothing while ReaderUI is still closing
-    harness.ui.UIManager.runTicks(harness.ui.UIManager)
+    harness.settle()
+    running_daemon.requests.clear()
+    close_reader(harness, plugin, path)
+    assert list(harness.ui.ReaderUI.log.values()) == [f"flushed {path}", "closed"]
+    harness.settle()
     assert running_daemon.requests[-1]["method"] == "reader.closed"
     assert running_daemon.requests[-1]["params"] == {"path": path}
-    assert harness.last("ConfirmBox").text == PULL_TEXT
+    assert harness.last("ConfirmBox").text == PULL_TEXT  # the question reaches the reader
+
+
+def test_a_book_closed_by_exit_is_still_synced(harness: PluginHarness, running_daemon: StandInDaemon) -> None:
+    """Exit from the reader: ReaderUI closes on a nextTick and KOReader quits right after,
+    dropping every task still queued (ReaderMenu:exitOrRestart, UIManager:quit)."""
+    path = str(harness.device_root / ".kobo/kepub/0RDTATJQNHSQ0")
+    plugin = harness.new_plugin(document=path)
+    harness.settle()
+    running_daemon.requests.clear()
+    manager = harness.ui.UIManager
+    quit_after_close = harness.lua.eval(
+        "function(manager, reader) manager:nextTick(function() reader:onClose() manager:quit() end) end"
+    )
+    quit_after_close(manager, harness.ui.ReaderUI.newInstance(path, harness.lua.table_from([plugin])))
+    harness.settle()
+    assert manager.exit_code == 0
+    deadline = time.monotonic() + 5
+    while not running_daemon.methods() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the stand-in daemon reads on its own thread
+    assert running_daemon.methods() == ["reader.closed"]
+    assert running_daemon.requests[0]["params"] == {"path": path}
 
 
 def test_opening_a_book_tells_the_daemon(harness: PluginHarness, running_daemon: StandInDaemon) -> None:
     plugin = harness.new_plugin(document="/mnt/onboard/Books/Emma.epub")
     plugin.onReaderReady(plugin)
-    harness.ui.UIManager.runTicks(harness.ui.UIManager)
+    harness.settle()
     assert running_daemon.requests[-1]["method"] == "reader.opened"
     assert running_daemon.requests[-1]["params"] == {"path": "/mnt/onboard/Books/Emma.epub"}
 
@@ -108,7 +143,7 @@ def test_opening_a_book_tells_the_daemon(harness: PluginHarness, running_daemon:
 def test_reading_without_a_daemon_stays_quiet(harness: PluginHarness) -> None:
     plugin = harness.new_plugin(document="/mnt/onboard/Books/Emma.epub")
     plugin.onReaderReady(plugin)
-    plugin.onCloseDocument(plugin)
-    harness.ui.UIManager.runTicks(harness.ui.UIManager)
+    close_reader(harness, plugin, "/mnt/onboard/Books/Emma.epub")
+    harness.settle()
     assert harness.shown() == []
     assert any("reader.closed skipped" in line for line in harness.ui.logger.lines.values())

@@ -163,3 +163,39 @@ def test_a_hang_up_mid_send_is_an_error_not_sigpipe(short_dir: Path) -> None:
     thread.join(2)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("survived [(None, '")  # e.g. "Broken pipe" / "Connection reset by peer"
+
+
+def test_a_large_reply_is_read_in_linear_work(tmp_path: Path, short_dir: Path) -> None:
+    """A 2 MB library.list line must not be re-searched and re-copied for every 4 KB read."""
+    harness = PluginHarness(tmp_path, socket_unix=False)
+    module = harness.require("kksync/unix_stream")
+    # Count the bytes the module searches and joins, by wrapping the string functions it uses.
+    counters = harness.lua.execute(
+        """
+        local counts = { searched = 0, joined = 0 }
+        local find, concat = string.find, table.concat
+        string.find = function(s, pattern, init, plain)
+            counts.searched = counts.searched + #s - (init or 1) + 1
+            return find(s, pattern, init, plain)
+        end
+        table.concat = function(t, ...)
+            local result = concat(t, ...)
+            counts.joined = counts.joined + #result
+            return result
+        end
+        return counts
+        """
+    )
+    line = "y" * 2_000_000
+    thread = serve_once(short_dir / "s", lambda connection: connection.sendall(line.encode() + b"\nnext\n"))
+    stream = connected(module, short_dir / "s")
+    try:
+        assert stream.receive(stream, "*l") == line
+        assert stream.receive(stream, "*l") == "next"
+    finally:
+        stream.close(stream)
+    thread.join(2)
+    assert counters.searched <= 3 * len(line), (
+        f"searched {counters.searched} bytes for a {len(line)}-byte line"
+    )
+    assert counters.joined <= 3 * len(line), f"joined {counters.joined} bytes for a {len(line)}-byte line"

@@ -127,10 +127,14 @@ def demo_device(short_dir: Path) -> Path:
     return device
 
 
-def start_daemon(device: Path, socket_path: Path, env: dict[str, str], *extra: str) -> RunningDaemon:
+def start_daemon(
+    device: Path, socket_path: Path, env: dict[str, str], *extra: str, pass_fds: tuple[int, ...] = ()
+) -> RunningDaemon:
     log = socket_path.with_suffix(".log")
     arguments = [str(KKSYNC), "daemon", "--device", str(device), "--socket", str(socket_path), *extra]
-    process = subprocess.Popen(arguments, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    process = subprocess.Popen(
+        arguments, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"), pass_fds=pass_fds
+    )
     running = RunningDaemon(device, socket_path, process, log)
     daemon_json = device / ".adds" / "kksync" / "daemon.json"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 import sqlite3
 import stat
 import threading
@@ -37,6 +38,7 @@ def test_socket_is_private_and_daemon_json_points_at_it(daemon: RunningDaemon) -
         "pid": daemon.process.pid,
         "device": str(daemon.device),
         "version": daemon.result("status")["version"],
+        "host": socket.gethostname(),  # a daemon.json left by another computer is ignored
     }
 
 

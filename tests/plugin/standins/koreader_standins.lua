@@ -52,14 +52,25 @@ function DocSettings.openSettingsFile(sidecar_file)
 end
 M.DocSettings = DocSettings
 
+-- DocumentRegistry (frontend/document/documentregistry.lua): providers by extension; getProvider
+-- honours the user's "Open with" association first (for one file — the sidecar's `provider` key —
+-- or for a file type, G_reader_settings "provider"), returning `provider, true`; a file with no
+-- provider of its own gets the fallback, and hasProvider says no.
 local crengine = { provider = "crengine", provider_name = "Cool Reader Engine" }
+local mupdf = { provider = "mupdf", provider_name = "MuPDF" }
+local fallback = { provider = "fallback-txt" }
 local DocumentRegistry = {
     providers = {
         { extension = "epub", provider = crengine, weight = 100 },
         { extension = "txt", provider = crengine, weight = 90 },
-        { extension = "pdf", provider = { provider = "mupdf" }, weight = 100 },
+        { extension = "pdf", provider = mupdf, weight = 100 },
     },
+    known_providers = { crengine = crengine, mupdf = mupdf },
+    file_associations = {}, -- path -> provider key, as "Open with… → for this file" stores in the sidecar
 }
+local function suffixOf(file)
+    return (file:match("%.([^./]+)$") or ""):lower()
+end
 function DocumentRegistry:getProviders(file)
     local found = {}
     for _, p in ipairs(self.providers) do
@@ -67,13 +78,29 @@ function DocumentRegistry:getProviders(file)
     end
     return #found > 0 and found or nil
 end
-function DocumentRegistry:getProvider(file)
+function DocumentRegistry:getAssociatedProviderKey(file)
+    local key = self.file_associations[file]
+    if key then return key end
+    local by_type = reader_settings:readSetting("provider")
+    key = by_type and by_type[suffixOf(file)]
+    if key and self.known_providers[key] then return key end
+end
+function DocumentRegistry:getFallbackProvider() return fallback end
+function DocumentRegistry:getProvider(file, include_aux)
     local providers = self:getProviders(file)
-    if providers then return providers[1].provider end
-    return { provider = "fallback-txt" }
+    if providers or include_aux then
+        local key = self:getAssociatedProviderKey(file)
+        local provider = key and self.known_providers[key]
+        if provider and (not provider.order or include_aux) then return provider, true end
+        return providers and providers[1].provider
+    end
+    return self:getFallbackProvider()
 end
 function DocumentRegistry:hasProvider(file)
-    return self:getProviders(file) ~= nil
+    if self:getProviders(file) ~= nil then return true end
+    local by_type = reader_settings:readSetting("provider")
+    if by_type and by_type[suffixOf(file)] then return true end
+    return self.file_associations[file] ~= nil
 end
 M.DocumentRegistry = DocumentRegistry
 M.crengine = crengine

@@ -6,7 +6,7 @@ Sock.__index = Sock
 function Sock:settimeout(t) bridge.settimeout(self.id, t) return 1 end
 function Sock:connect(path) return bridge.connect(self.id, path) end
 function Sock:send(data) return bridge.send(self.id, data) end
-function Sock:receive(pattern) return bridge.receive(self.id, pattern) end
+function Sock:receive(pattern, prefix) return bridge.receive(self.id, pattern, prefix) end
 function Sock:close() bridge.close(self.id) return 1 end
 
 local unix = {}

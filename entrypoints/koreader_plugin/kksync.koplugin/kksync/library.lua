@@ -31,27 +31,13 @@ local function readableOnly(books)
     return readable
 end
 
---- Loads the readable books.
--- @treturn table books
--- @treturn string source "daemon" or "database"
--- @treturn ?string why the daemon was not used (nil when it was)
--- Returns `nil, nil, message` when neither source works.
-function Library:load()
-    local result, daemon_message = self.daemon:call("library.list", nil, 5)
-    if result and type(result.books) == "table" then
-        local books = readableOnly(result.books)
-        if self.covers then
-            -- The daemon speaks on-device paths; an emulator (KKSYNC_DEVICE_ROOT) opens them elsewhere.
-            for _, book in ipairs(books) do
-                book.path = self.covers:localPath(book.path)
-            end
-        end
-        return books, "daemon", nil
-    end
-    daemon_message = daemon_message or "The kksync daemon sent no book list."
+Library.LIST_TIMEOUT = 60
+
+--- The readable books from Nickel's database (with KOReader's own progress), or `nil, message`.
+function Library:fromDatabase()
     local books, db_message = self.nickel_db:books()
     if not books then
-        return nil, nil, daemon_message .. "\n" .. db_message
+        return nil, db_message
     end
     books = readableOnly(books)
     if self.koreader_progress then
@@ -59,7 +45,33 @@ function Library:load()
             book.koreader = book.koreader or self.koreader_progress(book.path)
         end
     end
-    return books, "database", daemon_message
+    return books
+end
+
+--- Loads the readable books in the background; `on_loaded(books, source, why)` runs later.
+-- `source` is "daemon", "starting" (the daemon the plugin launched is not up yet: the database's
+-- view meanwhile) or "database" (no daemon: `why` says why). `books` is nil when neither source
+-- works (`why` then holds both reasons).
+function Library:loadAsync(on_loaded)
+    self.daemon:callAsync("library.list", nil, Library.LIST_TIMEOUT, function(result, daemon_message)
+        if result and type(result.books) == "table" then
+            local books = readableOnly(result.books)
+            if self.covers then
+                -- The daemon speaks on-device paths; an emulator (KKSYNC_DEVICE_ROOT) opens them elsewhere.
+                for _, book in ipairs(books) do
+                    book.path = self.covers:localPath(book.path)
+                end
+            end
+            return on_loaded(books, "daemon", nil)
+        end
+        daemon_message = daemon_message or "The kksync daemon sent no book list."
+        local source = self.daemon.starting() and "starting" or "database"
+        local books, db_message = self:fromDatabase()
+        if not books then
+            return on_loaded(nil, nil, daemon_message .. "\n" .. db_message)
+        end
+        on_loaded(books, source, daemon_message)
+    end)
 end
 
 --- The local file of the book's Nickel cover thumbnail, or nil when there is none to show.

@@ -38,6 +38,8 @@ function LibraryView:title()
     local title = string.format(self._("Kobo Library (%d)"), count)
     if self.source == "database" then
         title = title .. " · " .. self._("offline")
+    elseif self.source == "starting" then
+        title = title .. " · " .. self._("starting…")
     end
     return title
 end
@@ -130,12 +132,23 @@ function LibraryView:hold(item)
     return true
 end
 
---- Loads the library and shows it; returns false (after telling why) when nothing can be read.
+LibraryView.RETRY_SECONDS = 2
+
+--- Loads the library in the background and shows it (with a notice while the daemon answers).
 function LibraryView:show()
-    local books, source, why = self.library:load()
+    local loading = self.InfoMessage:new{ text = self._("Loading the Kobo Library…") }
+    self.UIManager:show(loading)
+    self.library:loadAsync(function(books, source, why)
+        self.UIManager:close(loading)
+        self:_present(books, source, why)
+    end)
+    return true
+end
+
+function LibraryView:_present(books, source, why)
     if not books then
         self.UIManager:show(self.InfoMessage:new{ text = why })
-        return false
+        return
     end
     self.books, self.source = books, source
     local view = self
@@ -147,13 +160,8 @@ function LibraryView:show()
         is_popout = false,
         onMenuSelect = function(_menu, item) view:select(item) return true end,
         onMenuHold = function(_menu, item) return view:hold(item) end,
-        close_callback = function()
-            -- Some KOReader versions leave closing the menu to this callback.
-            if view.menu then
-                view.UIManager:close(view.menu)
-            end
-            view.menu = nil
-        end,
+        -- Menu closes itself (onClose → onCloseAllMenus) before calling this: only forget it here.
+        close_callback = function() view.menu = nil end,
     }
     self.UIManager:show(self.menu)
     if source == "database" then
@@ -161,10 +169,42 @@ function LibraryView:show()
             text = why .. "\n" .. self._("Showing the library from the Kobo database; sync is unavailable."),
             timeout = 4,
         })
+    elseif source == "starting" then
+        self:_waitForDaemon()
     elseif self.on_opened then
-        self.on_opened()
+        self.on_opened(function() self:reload() end)
     end
-    return true
+end
+
+--- Re-reads the list into the open menu (after a sync, or once the daemon is up).
+function LibraryView:reload(on_done)
+    if not self.menu then
+        return
+    end
+    self.library:loadAsync(function(books, source)
+        if books and self.menu then
+            self.books, self.source = books, source
+            self.menu:switchItemTable(self:title(), self:items())
+        end
+        if on_done then on_done(source) end
+    end)
+end
+
+--- While the daemon starts: look again every few seconds; once it answers, show its list and
+-- run the first-open sync. Stops when the menu closes or the daemon did not come up.
+function LibraryView:_waitForDaemon()
+    self.UIManager:scheduleIn(LibraryView.RETRY_SECONDS, function()
+        if not self.menu or self.source ~= "starting" then
+            return
+        end
+        self:reload(function(source)
+            if source == "starting" then
+                self:_waitForDaemon()
+            elseif source == "daemon" and self.on_opened then
+                self.on_opened(function() self:reload() end)
+            end
+        end)
+    end)
 end
 
 return LibraryView

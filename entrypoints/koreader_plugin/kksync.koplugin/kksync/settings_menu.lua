@@ -3,6 +3,11 @@ The settings submenu: the eight settings people know from the Kobo plugin world,
 written through the daemon (`settings.get` / `settings.set`), so the CLI, the daemon and the
 plugin share one config file. Without a daemon the entries stay visible but greyed out, with a
 first line that says why.
+
+Building the menu never calls the daemon: KOReader's menu search runs every
+`sub_item_table_func`, and a menu must open at once. The values shown are the ones last fetched
+(asynchronously, when the plugin starts and whenever the daemon comes up); a change is shown at
+once and written in the background, and undone with a message if the daemon refuses it.
 ]]
 
 local SettingsMenu = {}
@@ -39,17 +44,20 @@ function SettingsMenu.new(opts)
     }, SettingsMenu)
 end
 
---- Fetches the current settings; afterwards `available()` tells whether the daemon answered.
-function SettingsMenu:refresh()
-    local result, message = self.daemon:call("settings.get")
-    if result then
-        self.settings = type(result.settings) == "table" and result.settings or result
-        self.unavailable = nil
-    else
-        self.settings = nil
-        self.unavailable = message
-    end
-    return self.settings ~= nil
+SettingsMenu.TIMEOUT = 10
+
+--- Fetches the current settings in the background; `on_done(available)` afterwards.
+function SettingsMenu:refresh(on_done)
+    self.daemon:callAsync("settings.get", nil, SettingsMenu.TIMEOUT, function(result, message)
+        if result then
+            self.settings = type(result.settings) == "table" and result.settings or result
+            self.unavailable = nil
+        else
+            self.settings = nil
+            self.unavailable = message
+        end
+        if on_done then on_done(self.settings ~= nil) end
+    end)
 end
 
 function SettingsMenu:available()
@@ -62,18 +70,19 @@ function SettingsMenu:policy(key)
     return type(value) == "string" and value:lower() or nil
 end
 
-function SettingsMenu:set(key, value)
-    local result, message = self.daemon:call("settings.set", { [key] = value })
-    if not result then
-        self.notify(message)
-        return false
-    end
-    if type(result.settings) == "table" then
-        self.settings = result.settings
-    else
-        self.settings[key] = value
-    end
-    return true
+--- Shows the new value at once and writes it in the background; `on_done()` after the answer.
+function SettingsMenu:set(key, value, on_done)
+    local previous = self.settings[key]
+    self.settings[key] = value
+    self.daemon:callAsync("settings.set", { [key] = value }, SettingsMenu.TIMEOUT, function(result, message)
+        if not result then
+            if self.settings then self.settings[key] = previous end
+            self.notify(message)
+        elseif type(result.settings) == "table" then
+            self.settings = result.settings
+        end
+        if on_done then on_done() end
+    end)
 end
 
 local function refreshMenu(touchmenu)
@@ -110,7 +119,7 @@ function SettingsMenu:_switchItem(switch)
         checked_func = function() return self.settings ~= nil and self.settings[switch.key] == true end,
         keep_menu_open = true,
         callback = function(touchmenu)
-            self:set(switch.key, self.settings[switch.key] ~= true)
+            self:set(switch.key, self.settings[switch.key] ~= true, function() refreshMenu(touchmenu) end)
             refreshMenu(touchmenu)
         end,
     }
@@ -134,7 +143,7 @@ function SettingsMenu:_policyItem(policy)
             enabled_func = function() return self:available() end,
             checked_func = function() return self:policy(policy.key) == choice.value end,
             callback = function(touchmenu)
-                self:set(policy.key, choice.value)
+                self:set(policy.key, choice.value, function() refreshMenu(touchmenu) end)
                 refreshMenu(touchmenu)
             end,
         }
@@ -148,9 +157,8 @@ function SettingsMenu:_policyItem(policy)
     }
 end
 
---- The submenu entries, after asking the daemon for the current values.
+--- The submenu entries, from the values last fetched (no daemon call: see the top of this file).
 function SettingsMenu:items()
-    self:refresh()
     local items = { self:_statusItem() }
     for _i, switch in ipairs(SettingsMenu.SWITCHES) do
         items[#items + 1] = self:_switchItem(switch)

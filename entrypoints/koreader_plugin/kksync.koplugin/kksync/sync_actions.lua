@@ -11,9 +11,12 @@ daemon is simply not running during an open or close.
 local SyncActions = {}
 SyncActions.__index = SyncActions
 
-SyncActions.RUN_TIMEOUT = 10
-SyncActions.READER_TIMEOUT = 3
-SyncActions.ANSWER_TIMEOUT = 5
+-- Seconds to wait for each answer. Every call is asynchronous (the UI keeps running meanwhile),
+-- so these only bound how long a notice may stay up for a daemon that hangs.
+SyncActions.RUN_TIMEOUT = 300
+SyncActions.READER_TIMEOUT = 60
+SyncActions.ANSWER_TIMEOUT = 60
+SyncActions.SETTINGS_TIMEOUT = 10
 
 -- One KOReader start = one session: plugin instances come and go with each view, this table stays.
 SyncActions.session = { library_synced = false }
@@ -41,10 +44,11 @@ local function settingsOf(result)
     return type(result.settings) == "table" and result.settings or result
 end
 
---- The daemon's settings, or nil (daemon down).
-function SyncActions:settings()
-    local result = self.daemon:call("settings.get")
-    return settingsOf(result)
+--- The daemon's settings, later: `on_settings(settings)` (nil when the daemon is down, with why).
+function SyncActions:withSettings(on_settings)
+    self.daemon:callAsync("settings.get", nil, SyncActions.SETTINGS_TIMEOUT, function(result, message)
+        on_settings(settingsOf(result), message)
+    end)
 end
 
 --- Text for the end of a sync: the summary's counters, and how many questions follow.
@@ -69,7 +73,7 @@ function SyncActions.summaryText(result, _)
     return table.concat(lines, "\n")
 end
 
---- Asks each question in turn; `on_done` runs after the last answer.
+--- Asks each question in turn (one ConfirmBox at a time); `on_done` runs after the last answer.
 function SyncActions:askAll(questions, on_done)
     local index = 0
     local function nextQuestion()
@@ -80,12 +84,13 @@ function SyncActions:askAll(questions, on_done)
             return
         end
         local function answer(accept)
-            local _, message = self.daemon:call("sync.answer", { token = question.token, accept = accept },
-                SyncActions.ANSWER_TIMEOUT)
-            if message then
-                self:notify(message, 4)
-            end
-            nextQuestion()
+            self.daemon:callAsync("sync.answer", { token = question.token, accept = accept },
+                SyncActions.ANSWER_TIMEOUT, function(_result, message)
+                    if message then
+                        self:notify(message, 4)
+                    end
+                    nextQuestion()
+                end)
         end
         local pull = question.direction == "FROM_KOBO"
         self.UIManager:show(self.ConfirmBox:new{
@@ -100,66 +105,78 @@ function SyncActions:askAll(questions, on_done)
     nextQuestion()
 end
 
---- Runs `sync.run` (all books, or the given ids) with a notice, then the summary and questions.
+--- Runs `sync.run` (all books, or the given ids) behind a "Syncing…" notice that stays up while
+-- the daemon works (KOReader stays usable), then the summary and the questions.
 -- @bool quiet no summary when nothing needs a decision (automatic syncs)
-function SyncActions:run(book_ids, quiet)
+-- @tparam ?function on_done `on_done(ok)` once the run (not the questions) has ended
+function SyncActions:run(book_ids, quiet, on_done)
     local working = self.InfoMessage:new{ text = self._("Syncing with Kobo…") }
     self.UIManager:show(working)
-    if self.UIManager.forceRePaint then
-        self.UIManager:forceRePaint()
-    end
     local params = book_ids and { books = book_ids } or nil
-    local result, message = self.daemon:call("sync.run", params, SyncActions.RUN_TIMEOUT)
-    self.UIManager:close(working)
-    if not result then
-        self:notify(message)
-        return false
-    end
-    local questions = type(result.questions) == "table" and result.questions or {}
-    if not quiet or #questions > 0 then
-        self:notify(SyncActions.summaryText(result, self._), 3)
-    end
-    self:askAll(questions)
-    return true
+    self.daemon:callAsync("sync.run", params, SyncActions.RUN_TIMEOUT, function(result, message)
+        self.UIManager:close(working)
+        if not result then
+            self:notify(message)
+            if on_done then on_done(false) end
+            return
+        end
+        local questions = type(result.questions) == "table" and result.questions or {}
+        if not quiet or #questions > 0 then
+            self:notify(SyncActions.summaryText(result, self._), 3)
+        end
+        if on_done then on_done(true) end
+        self:askAll(questions)
+    end)
 end
 
 --- "Sync now" from the menu: always reports, tells the reader when sync is switched off.
-function SyncActions:syncNow()
-    local settings = self:settings()
-    if settings and settings.sync_reading_state == false then
-        self:notify(self._("Sync with Kobo is switched off (Settings → Sync reading state)."))
-        return false
-    end
-    return self:run(nil, false)
+function SyncActions:syncNow(on_done)
+    self:withSettings(function(settings, message)
+        if not settings then
+            self:notify(message)
+            if on_done then on_done(false) end
+        elseif settings.sync_reading_state == false then
+            self:notify(self._("Sync with Kobo is switched off (Settings → Sync reading state)."))
+            if on_done then on_done(false) end
+        else
+            self:run(nil, false, on_done)
+        end
+    end)
 end
 
 --- The first time the Kobo Library is opened in this KOReader session: sync all, if allowed.
-function SyncActions:onLibraryOpened()
+-- `on_synced()` runs after a sync that ran, so the list can show its result.
+function SyncActions:onLibraryOpened(on_synced)
     if SyncActions.session.library_synced then
         return false
     end
-    local settings = self:settings()
-    if not settings then
-        return false -- no daemon: the library view already says so
-    end
     SyncActions.session.library_synced = true
-    if settings.sync_reading_state == false or settings.enable_auto_sync == false then
-        return false
-    end
-    return self:run(nil, true)
+    self:withSettings(function(settings)
+        if not settings then
+            SyncActions.session.library_synced = false -- no daemon yet: try again next time
+            return
+        end
+        if settings.sync_reading_state == false or settings.enable_auto_sync == false then
+            return
+        end
+        self:run(nil, true, function(ok)
+            if ok and on_synced then on_synced() end
+        end)
+    end)
+    return true
 end
 
 function SyncActions:_readerEvent(method, path)
-    local result, message = self.daemon:call(method, { path = path }, SyncActions.READER_TIMEOUT)
-    if not result then
-        if self.logger then
-            self.logger.info("kksync:", method, "skipped:", message)
+    return self.daemon:callAsync(method, { path = path }, SyncActions.READER_TIMEOUT, function(result, message)
+        if not result then
+            if self.logger then
+                self.logger.info("kksync:", method, "skipped:", message)
+            end
+            return
         end
-        return nil
-    end
-    local questions = type(result.questions) == "table" and result.questions or {}
-    self:askAll(questions)
-    return result
+        local questions = type(result.questions) == "table" and result.questions or {}
+        self:askAll(questions)
+    end)
 end
 
 --- A book was opened in KOReader: kksync will not write it while it is open.
@@ -167,7 +184,9 @@ function SyncActions:readerOpened(path)
     return self:_readerEvent("reader.opened", path)
 end
 
---- A book was closed: kksync syncs it (per policy) and may ask a question.
+--- A book was closed (its sidecar already saved): kksync syncs it (per policy) and may ask a
+-- question. The request is sent before this returns, so it reaches the daemon even when
+-- KOReader is quitting; the answer (and any question) is read from later UI tasks.
 function SyncActions:readerClosed(path)
     return self:_readerEvent("reader.closed", path)
 end

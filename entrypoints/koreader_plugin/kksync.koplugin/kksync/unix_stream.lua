@@ -113,7 +113,7 @@ function UnixStream.stream()
         local one = ffi.new("int[1]", 1)
         C.kksync_setsockopt(fd, sys.SOL_SOCKET, sys.SO_NOSIGPIPE, one, ffi.sizeof("int"))
     end
-    return setmetatable({ fd = fd, timeout = nil, buffer = "" }, Stream)
+    return setmetatable({ fd = fd, timeout = nil, parts = {}, has_newline = false }, Stream)
 end
 
 --- Seconds a whole call may wait; nil or negative = wait as long as it takes.
@@ -256,6 +256,9 @@ end
 
 --- Reads one line without its "\n" (and, as LuaSocket does, without any "\r"): `receive("*l")`.
 -- Returns the line, or `nil, "timeout"` / `nil, "closed"` / `nil, message`.
+-- Linear in the line's length: only each new chunk is searched for the newline, and the chunks
+-- are joined once (a 1 MB `library.list` reply is not re-scanned and re-copied per 4 KB read).
+-- A timeout keeps what arrived for the next call.
 function Stream:receive(pattern)
     if pattern ~= nil and pattern ~= "*l" then
         error("kksync/unix_stream reads lines only (\"*l\"), not " .. tostring(pattern))
@@ -266,15 +269,13 @@ function Stream:receive(pattern)
     local deadline = self:_deadline()
     local chunk = ffi.new("char[?]", READ_CHUNK)
     while true do
-        local newline = self.buffer:find("\n", 1, true)
-        if newline then
-            local line = self.buffer:sub(1, newline - 1):gsub("\r", "")
-            self.buffer = self.buffer:sub(newline + 1)
+        local line = self:_takeLine()
+        if line then
             return line
         end
         local count = tonumber(C.kksync_read(self.fd, chunk, READ_CHUNK))
         if count > 0 then
-            self.buffer = self.buffer .. ffi.string(chunk, count)
+            self:_append(ffi.string(chunk, count))
         elseif count == 0 then
             return nil, "closed"
         else
@@ -284,6 +285,28 @@ function Stream:receive(pattern)
             end
         end
     end
+end
+
+--- Keeps a received piece; remembers whether it (the only unsearched text) holds a newline.
+function Stream:_append(piece)
+    local parts = self.parts
+    parts[#parts + 1] = piece
+    if not self.has_newline and piece:find("\n", 1, true) then
+        self.has_newline = true
+    end
+end
+
+--- The first complete line from what was received, or nil (nothing is joined until one is there).
+function Stream:_takeLine()
+    if not self.has_newline then
+        return nil
+    end
+    local text = table.concat(self.parts)
+    local newline = text:find("\n", 1, true)
+    local rest = text:sub(newline + 1)
+    self.parts = { rest }
+    self.has_newline = rest:find("\n", 1, true) ~= nil
+    return (text:sub(1, newline - 1):gsub("\r", ""))
 end
 
 --- Closes the descriptor (more than once is harmless).
