@@ -120,7 +120,9 @@ def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, 
     """``KKSYNC_<SETTING>`` variables, by setting name (other ``KKSYNC_*`` names are left out)."""
     environ = os.environ if environ is None else environ
     known = set(Settings.names())
-    found = {key[len(ENV_PREFIX) :].lower(): value for key, value in environ.items() if key.startswith(ENV_PREFIX)}
+    found = {
+        key[len(ENV_PREFIX) :].lower(): value for key, value in environ.items() if key.startswith(ENV_PREFIX)
+    }
     return {name: value for name, value in found.items() if name in known}
 
 

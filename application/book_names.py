@@ -48,7 +48,9 @@ def _candidates(text: str, books: Sequence[KoboBook]) -> Iterable[list[KoboBook]
     path = text.removeprefix(FILE_SCHEME)
     folded = text.casefold()
     yield [book for book in books if book.book_id == text]
-    yield [book for book in books if path and path in (book.device_path, book.book_id.removeprefix(FILE_SCHEME))]
+    yield [
+        book for book in books if path and path in (book.device_path, book.book_id.removeprefix(FILE_SCHEME))
+    ]
     if len(text) >= SHORTEST_ID:
         yield [book for book in books if book.book_id.startswith(text)]
         yield [book for book in books if book.device_path.endswith("/" + path.lstrip("/"))]

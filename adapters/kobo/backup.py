@@ -87,7 +87,9 @@ class BackupStore:
         if given.is_file():
             return given
         newest = ", ".join(path.name for path in self.backups()[-3:]) or "none yet"
-        raise BackupError(f"no backup {name!r} in {self.folder} (newest: {newest}); see `kksync backup --list`")
+        raise BackupError(
+            f"no backup {name!r} in {self.folder} (newest: {newest}); see `kksync backup --list`"
+        )
 
     def restore(self, backup: Path, database: Path, now: datetime) -> Path:
         """Put ``backup`` in place of ``database``; return where the replaced database was kept.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from application.errors import ConfigurationError, DeviceError, KksyncError
+from application.errors import ConfigurationError, CorruptDatabase, DeviceError, KksyncError
 from application.settings import ALLOWED_VALUES
 from entrypoints.cli.help_format import FastGroup, PlainHelpCommand
 from entrypoints.cli.terminal import Verbosity, emit_json, err, notice, out, print_line, warn
@@ -353,7 +353,9 @@ def sync(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
     sd_card: SdCardOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
     book: BookOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to every prompt.")] = False,
     interactive: Annotated[
@@ -477,7 +479,9 @@ def config_show(
     "set", epilog=_settings_help(), cls=PlainHelpCommand, short_help="Store one setting in config.toml."
 )
 def config_set(
-    key: Annotated[str, typer.Argument(metavar="KEY", help="The setting (listed below).", show_default=False)],
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="The setting (listed below).", show_default=False)
+    ],
     value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.", show_default=False)],
     device: DeviceOption = None,
 ) -> None:
@@ -506,7 +510,9 @@ def config_set(
 def config_reset(
     key: Annotated[
         str | None,
-        typer.Argument(metavar="[KEY]", help="Only this setting. Default: every setting.", show_default=False),
+        typer.Argument(
+            metavar="[KEY]", help="Only this setting. Default: every setting.", show_default=False
+        ),
     ] = None,
     device: DeviceOption = None,
 ) -> None:
@@ -679,6 +685,11 @@ def main() -> None:
         sys.exit(EXIT_USAGE)
     except typer.TyperException as error:  # a bad option or argument: usage line + one-line reason
         show_usage_error(error)
+        sys.exit(EXIT_USAGE)
+    except CorruptDatabase as error:
+        print_line(
+            err, f"kksync: {error}; `kksync restore` puts the newest backup back (`--list` shows them)"
+        )
         sys.exit(EXIT_USAGE)
     except (Fail, ConfigurationError, DeviceError) as error:
         print_line(err, f"kksync: {error}")

@@ -158,7 +158,9 @@ def errors(report: RunReport) -> Iterator[str]:
             yield f"kksync: error: {book.title}: {book.error}"
 
 
-def library_table(rows: list[dict[str, Any]], ids: Mapping[str, str], stored: Mapping[str, int | None]) -> Table:
+def library_table(
+    rows: list[dict[str, Any]], ids: Mapping[str, str], stored: Mapping[str, int | None]
+) -> Table:
     table = Table(title="Kobo library")
     for column in ("ID", "Title", "Author", "Source", "Kind", "File", "Kobo", "KOReader"):
         table.add_column(column, overflow="fold")
