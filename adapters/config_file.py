@@ -55,7 +55,7 @@ class ConfigFile:
     path: Path
     exists: bool = False
     values: dict[str, Any] = field(default_factory=dict)
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, int | None] = field(default_factory=dict)
     problems: tuple[ConfigProblem, ...] = ()
 
     def refusal(self) -> ConfigurationError:
@@ -73,12 +73,14 @@ def read_config_file(path: Path) -> ConfigFile:
         return ConfigFile(path)
     except (OSError, UnicodeDecodeError) as error:
         return ConfigFile(path, True, problems=(ConfigProblem(path, None, f"cannot be read: {error}"),))
+    entries: list[tuple[str, Any, int | None]]
+    problems: list[ConfigProblem] = []
     try:
         entries = [(key, value, _line_of(text, key)) for key, value in tomllib.loads(text).items()]
-        problems: list[ConfigProblem] = []
     except tomllib.TOMLDecodeError:
         entries, problems = _salvage(path, text)
-    values, lines = {}, {}
+    values: dict[str, Any] = {}
+    lines: dict[str, int | None] = {}
     for key, value, line in entries:
         where = f"{path} line {line}" if line else str(path)
         try:
@@ -91,9 +93,10 @@ def read_config_file(path: Path) -> ConfigFile:
     return ConfigFile(path, True, values, lines, tuple(problems))
 
 
-def _salvage(path: Path, text: str) -> tuple[list[tuple[str, Any, int]], list[ConfigProblem]]:
+def _salvage(path: Path, text: str) -> tuple[list[tuple[str, Any, int | None]], list[ConfigProblem]]:
     """Line by line, the entries that still parse, and a problem for every line that does not."""
-    entries, problems = [], []
+    entries: list[tuple[str, Any, int | None]] = []
+    problems: list[ConfigProblem] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue

@@ -125,8 +125,9 @@ def _completion_flag(which: str) -> Any:
     def callback(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
         if value and not ctx.resilient_parsing:
             from typer import completion
+            from typer._completion_classes import completion_init
 
-            completion.completion_init()
+            completion_init()
             action = completion.install_callback if which == "install" else completion.show_callback
             action(ctx, param, value)
 
@@ -281,8 +282,8 @@ def open_container(
 
 def lenient_container(device: Path | None) -> Container:
     """For commands that only copy files (backup, restore): a broken config.toml only warns."""
-    from entrypoints.container import build_container
     from application.settings import Settings
+    from entrypoints.container import build_container
 
     root = resolve_device(device)
     try:
@@ -673,7 +674,7 @@ def main() -> None:
     """Console entry point: exit 0 done, 1 usage/configuration/device error, 2 a book failed."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     if "_KKSYNC_COMPLETE" in os.environ:  # the shell asks for completions (see --install-completion)
-        from typer.completion import completion_init
+        from typer._completion_classes import completion_init
 
         completion_init()
     try:

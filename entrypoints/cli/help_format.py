@@ -17,8 +17,8 @@ class FlagHelpOption:
     usage error. A bool default skips it.
     """
 
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]
+    def get_help_option(self, ctx: click.Context) -> typer.core.TyperOption | None:
+        option: typer.core.TyperOption | None = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None and option.default is None:
             option.default = False
         return option
