@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer.core
 from typer import _click as click
+from typer._click.exceptions import MissingParameter
 
 
 class FlagHelpOption:
@@ -30,7 +31,21 @@ class FastGroup(FlagHelpOption, typer.core.TyperGroup):
 
 class PlainHelpCommand(FlagHelpOption, typer.core.TyperCommand):
     """Help that names arguments by their metavar alone (``KEY``, ``[BACKUP]``), without Typer's
-    Python type placeholders (``<str>``) or its braces around required ones; bool help flag."""
+    Python type placeholders (``<str>``) or its braces around required ones; bool help flag.
+
+    A missing required argument is reported before Typer converts the absent value (through
+    pydantic, for nothing): ``kksync config set`` fails as fast as any other usage error.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            opts, _, given = self.make_parser(ctx).parse_args(args=list(args))
+            if not any(getattr(param, "is_eager", False) for param in given):  # --help goes first
+                for param in self.get_params(ctx):
+                    missing = param.required and opts.get(param.name or "") is None
+                    if isinstance(param, typer.core.TyperArgument) and missing:
+                        raise MissingParameter(ctx=ctx, param=param)
+        return super().parse_args(ctx, args)
 
     def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []

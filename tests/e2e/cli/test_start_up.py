@@ -70,6 +70,8 @@ def modules_after(*arguments: str) -> tuple[set[str], int]:
         (["frobnicate"], 1),
         (["sync", "--bogus"], 1),
         (["status", "--device"], 1),
+        (["config", "set"], 1),
+        (["config", "set", "sync_to_kobo_newer"], 1),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else None,
 )
