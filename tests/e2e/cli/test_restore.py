@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import socket
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from contextlib import closing
 from pathlib import Path
 
@@ -96,3 +102,28 @@ def test_an_unknown_backup_name_is_refused(main_device: CopyDevice) -> None:
     result = kksync("restore", "KoboReader-19990101T000000Z.sqlite", "--device", layout.root)
     assert result.returncode == 1
     assert "backup --list" in _one_error(result.stderr)
+
+
+def test_restore_refuses_while_a_daemon_serves_the_kobo(main_device: CopyDevice) -> None:
+    """A daemon announced in daemon.json, alive and answering on its socket, would write into the
+    database being replaced (the test stands in for it: this process listens, a child is its pid)."""
+    layout = main_device()
+    assert kksync("backup", "--device", layout.root).returncode == 0
+    folder = Path(tempfile.mkdtemp(prefix="kk"))  # short: Unix socket paths are limited to ~100 bytes
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        listener.bind(str(folder / "rpc.sock"))
+        listener.listen()
+        announcement = {"pid": stand_in.pid, "socket": str(folder / "rpc.sock")}
+        (layout.kksync_dir / "daemon.json").write_text(json.dumps(announcement), encoding="utf-8")
+        before = layout.database.read_bytes()
+        result = kksync("restore", "--device", layout.root)
+        assert result.returncode == 1
+        assert f"daemon (pid {stand_in.pid})" in _one_error(result.stderr)
+        assert layout.database.read_bytes() == before
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+        listener.close()
+        shutil.rmtree(folder)
