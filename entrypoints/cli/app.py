@@ -413,7 +413,7 @@ def show(report: RunReport, as_json: bool, title: str, unanswered: set[str] | No
     if as_json:
         emit_json(run_report_json(report))
         return
-    out.print(render.report_table(report, title))
+    out.print(render.report_table(report, title, terminal=out.is_terminal))
     for line in render.legend(report):
         print_line(out, line)
     print_line(out, render.summary_line(report))

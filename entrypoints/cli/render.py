@@ -96,9 +96,11 @@ def decision_text(report: BookReport, dry_run: bool) -> str:
     return f"[cyan]{arrow}[/cyan]" + (" (planned)" if dry_run else "")
 
 
-def report_table(report: RunReport, title: str) -> Table:
+def report_table(report: RunReport, title: str, terminal: bool = True) -> Table:
+    """The report as a table; titles are folded at 40 columns only on a terminal (a pipe gets
+    whole lines, see ``terminal.WIDE``)."""
     table = Table(title=title, show_lines=False, expand=False)
-    table.add_column("Book", overflow="fold", max_width=40)
+    table.add_column("Book", overflow="fold", max_width=40 if terminal else None)
     table.add_column("Kobo", overflow="fold")
     table.add_column("KOReader", overflow="fold")
     table.add_column("Decision")

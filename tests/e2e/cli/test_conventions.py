@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -86,14 +88,23 @@ def test_an_unknown_log_level_is_named_with_the_valid_ones(main_device: CopyDevi
     assert "'verbose'" in line and "DEBUG, INFO, WARNING, ERROR" in line
 
 
+LONG_TITLE = "Pride and Prejudice, being the complete and unabridged text of the first edition"
+
+
 def test_a_table_sent_to_a_pipe_is_not_wrapped_at_80_columns(main_device: CopyDevice) -> None:
     layout = main_device()
+    with closing(sqlite3.connect(layout.database)) as db:
+        db.execute("UPDATE content SET Title = ? WHERE ContentID = ?", (LONG_TITLE, PRIDE_ID))
+        db.commit()
     report = json_document(kksync("status", "--json", "--device", layout.root))
     table = kksync("status", "--device", layout.root).stdout
     xpointers = [book["koreader"]["xpointer"] for book in report["books"] if book["koreader"]["xpointer"]]
     assert xpointers
     for xpointer in xpointers:
         assert xpointer in table  # whole, on one line
+    rows = "\n".join(line for line in table.splitlines() if line.startswith("│"))
+    for book in report["books"]:
+        assert book["title"] in rows  # long titles too: not folded at 40 columns in a pipe
     assert max(map(len, table.splitlines())) > 80
 
 
@@ -125,9 +136,6 @@ def test_nickel_s_own_percent_is_shown_next_to_the_computed_one(main_device: Cop
     computed = report[ODD_ID]["kobo"]["percent"]
     with_nickel = kksync("status", "--device", layout.root, env={"COLUMNS": "300"}).stdout
     books = kksync("books", "--device", layout.root, env={"COLUMNS": "300"}).stdout
-    import sqlite3
-    from contextlib import closing
-
     with closing(sqlite3.connect(layout.database)) as db:
         db.execute("UPDATE content SET ___PercentRead = 90 WHERE ContentID = ?", (ODD_ID,))
         db.commit()
