@@ -32,7 +32,9 @@ EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED = 0, 1, 2
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 app = typer.Typer(
-    help="Keep reading progress in sync between a Kobo's own library and KOReader, both ways.",
+    help="Keep reading progress in sync between a Kobo's own library and KOReader, both ways.\n\n"
+    "Messages go to stderr: -v says more (log level INFO), -q only warnings and errors (ERROR); "
+    "else the KKSYNC_LOG variable sets the level: DEBUG, INFO, WARNING (the default) or ERROR.",
     no_args_is_help=True,
     add_completion=False,  # its own options are replaced below by plain flags (see _completion_flag)
     cls=FastGroup,
@@ -169,23 +171,20 @@ def root_options(
         ),
     ] = False,
 ) -> None:
-    """Keep reading progress in sync between a Kobo's own library and KOReader, both ways.
-
-    Logging: -v (INFO) or -q (ERROR), else the KKSYNC_LOG variable (DEBUG, INFO, WARNING, ERROR).
-    """
+    """Options of every command (given before it): version, verbosity, shell completion."""
     global _warned_environment
+    first = not _warned_environment and not ctx.resilient_parsing  # `kksync demo` runs commands again
+    _warned_environment = _warned_environment or first
     Verbosity.quiet = quiet and not verbose
-    logging.getLogger().setLevel(log_level(verbose, quiet))
-    if ctx.resilient_parsing or _warned_environment:
-        return
-    _warned_environment = True
-    from adapters.config_file import unknown_environment
+    logging.getLogger().setLevel(log_level(verbose, quiet, warn_once=first))
+    if first:
+        from adapters.config_file import unknown_environment
 
-    for message in unknown_environment():
-        warn(message)
+        for message in unknown_environment():
+            warn(message)
 
 
-def log_level(verbose: bool, quiet: bool) -> int:
+def log_level(verbose: bool, quiet: bool, warn_once: bool = True) -> int:
     """``-v`` INFO, ``-q`` ERROR; else ``KKSYNC_LOG``; else WARNING.
 
     The options are plain flags (no ``-vv``): Typer converts any other option type through
@@ -196,16 +195,17 @@ def log_level(verbose: bool, quiet: bool) -> int:
         return logging.INFO
     if quiet:
         return logging.ERROR
-    return logging.getLevelName(environment_log_level())  # type: ignore[no-any-return]
+    return logging.getLevelName(environment_log_level(warn_once))  # type: ignore[no-any-return]
 
 
-def environment_log_level() -> str:
-    """``KKSYNC_LOG`` when it names a level (any case); a warning and WARNING otherwise."""
+def environment_log_level(warn_bad: bool = True) -> str:
+    """``KKSYNC_LOG`` when it names a level (any case); WARNING otherwise (with a warning)."""
     wanted = os.environ.get("KKSYNC_LOG", "").strip().upper()
     if not wanted:
         return "WARNING"
     if wanted not in LOG_LEVELS:
-        warn(f"KKSYNC_LOG={wanted.lower()!r} is not a log level ({', '.join(LOG_LEVELS)}); using WARNING")
+        if warn_bad:
+            warn(f"KKSYNC_LOG={wanted.lower()!r} is not a log level ({', '.join(LOG_LEVELS)}); using WARNING")
         return "WARNING"
     return wanted
 
