@@ -33,6 +33,10 @@ class KoboDatabaseLocked(KoboDatabaseError):
     """Nickel (or anything else) held the write lock past the busy timeout."""
 
 
+class CorruptDatabase(DeviceError):
+    """SQLite says the Kobo database is damaged (malformed, or not a database at all)."""
+
+
 class ReadOnlyDatabase(DeviceError):
     """The database file or its file system cannot be written."""
 

@@ -62,6 +62,8 @@ class BookReport:
     notes: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
     question: Question | None = None
+    kobo_percent_read: int | None = None
+    """Nickel's own ``___PercentRead`` as stored, shown beside the percent computed from its span."""
 
     @property
     def failed(self) -> bool:

@@ -318,6 +318,7 @@ def _report(
         notes=tuple(dict.fromkeys(all_notes)),
         changes=planned.changes if planned else (),
         question=question,
+        kobo_percent_read=book.percent_read,
     )
 
 
@@ -332,6 +333,7 @@ def _failed(book: KoboBook, assessment: Assessment | None, message: str) -> Book
         kobo=assessment.kobo if assessment else None,
         koreader=assessment.koreader if assessment else None,
         error=message,
+        kobo_percent_read=book.percent_read,
     )
 
 

@@ -127,6 +127,20 @@ def _folder(value: Any) -> Path | None:
     return Path(value).expanduser()
 
 
+ALLOWED_VALUES = {
+    "sync_reading_state": "true, false",
+    "enable_auto_sync": "true, false",
+    "enable_sync_from_kobo": "true, false",
+    "enable_sync_to_kobo": "true, false",
+    "sync_from_kobo_newer": ACTION_WORDS,
+    "sync_from_kobo_older": ACTION_WORDS,
+    "sync_to_kobo_newer": ACTION_WORDS,
+    "sync_to_kobo_older": ACTION_WORDS,
+    "busy_timeout_seconds": "seconds, 0 to 600",
+    "koreader_dir": "a folder (absolute path preferred); empty for <device>/.adds/koreader",
+}
+"""What each setting accepts, in words, for help texts and error messages."""
+
 _KINDS = {
     "sync_reading_state": _boolean,
     "enable_auto_sync": _boolean,

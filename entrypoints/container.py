@@ -12,7 +12,8 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.device import DeviceLayout, default_sd_card, device_id
 from adapters.epub.content import EpubContent
-from adapters.kobo.library import NickelLibrary
+from adapters.kobo.backup import BackupStore
+from adapters.kobo.library import BACKUPS_KEPT, NickelLibrary
 from adapters.koreader.library import SidecarLibrary
 from adapters.ledger.sql_ledger import SqlLedger
 from application.service import SyncService
@@ -21,6 +22,10 @@ from application.settings import Settings
 
 def _ledger_path(layout: DeviceLayout) -> Path:
     return layout.kksync_dir / "ledger.sqlite"
+
+
+def _backups_folder(layout: DeviceLayout) -> Path:
+    return layout.kksync_dir / "backups"
 
 
 class Container(containers.DeclarativeContainer):
@@ -33,6 +38,9 @@ class Container(containers.DeclarativeContainer):
     layout = providers.Singleton(DeviceLayout, root=config.device, sd_root=config.sd_root)
     kobo_library = providers.Singleton(
         NickelLibrary, layout=layout, busy_timeout_seconds=config.busy_timeout_seconds, clock=clock
+    )
+    backups = providers.Singleton(
+        BackupStore, folder=providers.Callable(_backups_folder, layout), keep=BACKUPS_KEPT
     )
     koreader_library = providers.Singleton(SidecarLibrary, layout=layout, koreader_dir=config.koreader_dir)
     book_content = providers.Singleton(EpubContent)

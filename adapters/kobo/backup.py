@@ -8,7 +8,9 @@ integrity_check`` before it counts; only the newest ``keep`` copies are kept.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import shutil
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -21,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 BACKUP_STAMP = "%Y%m%dT%H%M%SZ"
 PARTIAL_SUFFIX = ".partial"
+RESTORING_SUFFIX = ".kksync-restore"
+NICKEL_COLUMNS = frozenset({"ContentID", "ContentType", "BookID", "ChapterIDBookmarked", "ReadStatus"})
+"""Columns of Nickel's ``content`` table that every firmware kksync knows has: a file without them
+is not a Kobo database, whatever else it holds."""
 _BACKUP_NAME = re.compile(r"KoboReader-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<counter>\d+))?\.sqlite")
 
 
@@ -72,6 +78,61 @@ class BackupStore:
                 found.append((match["stamp"], int(match["counter"] or 0), path))
         return [path for _, _, path in sorted(found)]
 
+    def find(self, name: str) -> Path:
+        """A backup named by its file name (or path, or stamp such as ``20261123T120000Z``)."""
+        for path in reversed(self.backups()):
+            if name in (path.name, str(path), path.stem.removeprefix("KoboReader-")):
+                return path
+        given = Path(name)
+        if given.is_file():
+            return given
+        newest = ", ".join(path.name for path in self.backups()[-3:]) or "none yet"
+        raise BackupError(
+            f"no backup {name!r} in {self.folder} (newest: {newest}); see `kksync backup --list`"
+        )
+
+    def restore(self, backup: Path, database: Path, now: datetime) -> Path:
+        """Put ``backup`` in place of ``database``; return where the replaced database was kept.
+
+        The backup is verified first (integrity and Nickel's tables). The current database
+        (with its ``-wal``) is kept as a new backup; when it is itself corrupt, as
+        ``KoboReader-<stamp>.corrupt.sqlite``, which is never restored by default nor pruned. The
+        new file is written beside the database and renamed over it, so an interruption leaves
+        either the old database or the restored one, never a mixture.
+        """
+        problem = restore_problem(backup)
+        if problem is not None:
+            raise BackupError(f"{backup} cannot be restored: {problem}; nothing was changed")
+        incoming = database.with_name(database.name + RESTORING_SUFFIX)
+        try:
+            shutil.copyfile(backup, incoming)  # first: keeping the current file may prune ``backup``
+            with incoming.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            self.folder.mkdir(parents=True, exist_ok=True)
+            kept = self._keep_current(database, now)
+            for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+                leftover.unlink(missing_ok=True)  # they belong to the replaced file (kept above)
+            incoming.replace(database)
+        except BaseException as error:
+            incoming.unlink(missing_ok=True)  # never leave a second full copy on the device
+            if isinstance(error, OSError | sqlite3.Error):
+                raise BackupError(f"Restoring {backup} over {database} failed: {error}") from error
+            raise
+        logger.info("restored %s from %s (the replaced database is kept as %s)", database, backup, kept)
+        return kept
+
+    def _keep_current(self, database: Path, now: datetime) -> Path:
+        if integrity_problem(database) is None:
+            with closing(sqlite3.connect(database)) as current:
+                return self.take(current, now)
+        target = self._free_name(now)
+        target = target.with_name(target.name.replace(".sqlite", ".corrupt.sqlite"))
+        for suffix in ("", "-wal"):
+            source = Path(f"{database}{suffix}")
+            if source.exists():
+                shutil.copyfile(source, Path(f"{target}{suffix}"))
+        return target
+
     def prune(self) -> None:
         """Delete all but the newest ``keep`` backups."""
         existing = self.backups()
@@ -99,6 +160,22 @@ def integrity_problem(path: Path) -> str | None:
         return str(error)
     messages = [str(row[0]) for row in rows]
     return None if messages == ["ok"] else "; ".join(messages[:3])
+
+
+def restore_problem(path: Path) -> str | None:
+    """None when ``path`` is a sound Nickel database, else what is wrong with it."""
+    if not path.is_file():
+        return "no such file"
+    problem = integrity_problem(path)
+    if problem is not None:
+        return f"it fails its integrity check ({problem})"
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as copy:
+            columns = {row[1] for row in copy.execute("PRAGMA table_info(content)")}
+    except sqlite3.Error as error:
+        return str(error)
+    missing = sorted(NICKEL_COLUMNS - columns)
+    return f"it is not a Kobo database (its content table lacks {', '.join(missing)})" if missing else None
 
 
 def _discard(partial: Path) -> None:

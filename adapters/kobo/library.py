@@ -28,7 +28,13 @@ from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
 from adapters.kobo.dates import format_kobo_date, parse_kobo_date
 from adapters.kobo.files import file_state
 from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
-from application.errors import DeviceError, KoboDatabaseError, KoboDatabaseLocked, ReadOnlyDatabase
+from application.errors import (
+    CorruptDatabase,
+    DeviceError,
+    KoboDatabaseError,
+    KoboDatabaseLocked,
+    ReadOnlyDatabase,
+)
 from application.ports import Clock
 from application.records import BookKind, KoboBook, KoboChapter, KoboWrite
 
@@ -88,7 +94,10 @@ class NickelLibrary:
                 chapter_rows = connection.execute(_chapters_query(tables, book_id)).mappings().all()
                 keyed = _keyed_volumes(connection, tables, book_id)
         except DBAPIError as error:
-            raise DeviceError(f"Cannot read the Kobo database {self._database}: {error.orig}") from error
+            message = f"Cannot read the Kobo database {self._database}: {error.orig}"
+            if _is_corruption(error.orig):
+                raise CorruptDatabase(message) from error
+            raise DeviceError(message) from error
         chapters_by_book: dict[str, list[Row]] = defaultdict(list)
         for row in chapter_rows:
             chapters_by_book[row["BookID"]].append(row)
@@ -304,3 +313,9 @@ def _on_read_only_file_system(folder: Path) -> bool:
 
 
 __all__ = ["NickelLibrary"]
+
+
+def _is_corruption(error: BaseException | None) -> bool:
+    """SQLITE_CORRUPT ("malformed") or SQLITE_NOTADB ("file is not a database")."""
+    text = str(error).lower()
+    return "malformed" in text or "not a database" in text

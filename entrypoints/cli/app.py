@@ -1,64 +1,81 @@
-"""The ``kksync`` command (Typer + Rich): translate arguments, call the use cases, show reports."""
+"""The ``kksync`` command (Typer): translate arguments, call the use cases, show reports.
+
+Start-up matters (``kksync --help`` behind a KOReader plugin, on a 1 GHz Kobo): this module imports
+only Typer and light modules of its own. The container (and with it SQLAlchemy, lxml, lupa),
+Rich and the renderers are imported inside the commands that use them. Typer's plain help
+(``rich_markup_mode=None``) keeps Rich out of ``--help`` and usage errors too.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.prompt import Confirm
 
-from adapters.config_file import config_path, load_settings, write_setting
-from adapters.device import find_mounted_kobos, is_kobo_root, mount_candidates
-from application.errors import ConfigurationError, DeviceError, KksyncError
-from application.reports import BookReport, Question, RunReport
-from application.service import AlwaysYes, NobodyToAsk, SyncService
-from application.settings import Settings
-from entrypoints.cli import render
-from entrypoints.container import Container, build_container
-from entrypoints.presenters import library_book_json, run_report_json
+from application.errors import ConfigurationError, CorruptDatabase, DeviceError, KksyncError
+from application.settings import ALLOWED_VALUES
+from entrypoints.cli.help_format import FastGroup, PlainHelpCommand
+from entrypoints.cli.terminal import Verbosity, emit_json, err, notice, out, print_line, warn
+
+if TYPE_CHECKING:
+    from adapters.config_file import LayeredSettings
+    from application.reports import RunReport
+    from application.service import AlwaysYes, NobodyToAsk, SyncService
+    from entrypoints.cli.interaction import TerminalPrompter
+    from entrypoints.container import Container
 
 EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED = 0, 1, 2
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 app = typer.Typer(
-    help="Keep reading progress in sync between a Kobo's own library and KOReader, both ways.",
+    help="Keep reading progress in sync between a Kobo's own library and KOReader, both ways.\n\n"
+    "Messages go to stderr: -v says more (log level INFO), -q only warnings and errors (ERROR); "
+    "else the KKSYNC_LOG variable sets the level: DEBUG, INFO, WARNING (the default) or ERROR.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # its own options are replaced below by plain flags (see _completion_flag)
+    cls=FastGroup,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-config_app = typer.Typer(help="Show or change the settings stored on the Kobo.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Show or change the settings stored on the Kobo.",
+    cls=FastGroup,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 app.add_typer(config_app, name="config")
-
-out = Console()
-err = Console(stderr=True)
 
 DeviceOption = Annotated[
     Path | None,
     typer.Option(
         "--device",
         envvar="KKSYNC_DEVICE",
+        metavar="DIR",
         help="The Kobo's root folder (the one holding .kobo/). Found automatically when mounted.",
         show_default=False,
     ),
 ]
 KOReaderDirOption = Annotated[
     Path | None,
-    typer.Option("--koreader-dir", help="KOReader's data folder [default: <device>/.adds/koreader]."),
+    typer.Option(
+        "--koreader-dir",
+        metavar="DIR",
+        help="KOReader's data folder. Default: the koreader_dir setting, else <device>/.adds/koreader.",
+        show_default=False,
+    ),
 ]
 SdCardOption = Annotated[
     Path | None,
     typer.Option(
         "--sd-card",
         envvar="KKSYNC_SD_CARD",
-        help="Where the Kobo's SD card is mounted (books stored on /mnt/sd) [default: none].",
+        metavar="DIR",
+        help="Where the Kobo's SD card is mounted, for books stored on /mnt/sd.",
         show_default=False,
     ),
 ]
@@ -69,12 +86,19 @@ SetOption = Annotated[
         "--set",
         metavar="KEY=VALUE",
         help="Use this setting for this run only, over config.toml and KKSYNC_*; repeatable "
-        "(e.g. --set sync_to_kobo_newer=prompt).",
+        "(e.g. --set sync_to_kobo_newer=prompt). `kksync config set --help` lists the settings.",
         show_default=False,
     ),
 ]
 BookOption = Annotated[
-    list[str] | None, typer.Option("--book", help="Only this book (Kobo ContentID); repeatable.")
+    list[str] | None,
+    typer.Option(
+        "--book",
+        metavar="BOOK",
+        help="Only this book: its ContentID (as `kksync books` shows it), its path on the Kobo, "
+        "or part of its title; repeatable.",
+        show_default=False,
+    ),
 ]
 
 
@@ -82,8 +106,117 @@ class Fail(Exception):
     """A usage, configuration or device error: one line on stderr, exit code 1."""
 
 
+# -- options of every command -----------------------------------------------------------------
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from entrypoints.version import VERSION
+
+        print_line(out, f"kksync {VERSION}")
+        raise typer.Exit(EXIT_OK)
+
+
+def _completion_flag(which: str) -> Any:
+    """``--install-completion`` / ``--show-completion`` as plain flags, run by Typer's own code.
+
+    Typer's versions take an optional shell name, which Typer converts through pydantic on every
+    run (even for a usage error): ~0.1 s of start-up for nothing. These detect the shell.
+    """
+
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+        if value and not ctx.resilient_parsing:
+            from typer import completion
+            from typer._completion_classes import completion_init
+
+            completion_init()
+            action = completion.install_callback if which == "install" else completion.show_callback
+            action(ctx, param, value)
+
+    return callback
+
+
+_warned_environment = False
+
+
+@app.callback()
+def root_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Say more on stderr: what is done, book by book.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")] = False,
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            callback=_completion_flag("install"),
+            is_eager=True,
+            expose_value=False,
+            help="Install tab completion for the current shell (bash, zsh, fish, PowerShell).",
+        ),
+    ] = False,
+    show_completion: Annotated[
+        bool,
+        typer.Option(
+            "--show-completion",
+            callback=_completion_flag("show"),
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for the current shell, to install it yourself.",
+        ),
+    ] = False,
+) -> None:
+    """Options of every command (given before it): version, verbosity, shell completion."""
+    global _warned_environment
+    first = not _warned_environment and not ctx.resilient_parsing  # `kksync demo` runs commands again
+    _warned_environment = _warned_environment or first
+    Verbosity.quiet = quiet and not verbose
+    logging.getLogger().setLevel(log_level(verbose, quiet, warn_once=first))
+    if first:
+        from adapters.config_file import unknown_environment
+
+        for message in unknown_environment():
+            warn(message)
+
+
+def log_level(verbose: bool, quiet: bool, warn_once: bool = True) -> int:
+    """``-v`` INFO, ``-q`` ERROR; else ``KKSYNC_LOG``; else WARNING.
+
+    The options are plain flags (no ``-vv``): Typer converts any other option type through
+    pydantic, whose import would cost every command, usage errors included, ~0.1 s. DEBUG is
+    ``KKSYNC_LOG=DEBUG``.
+    """
+    if verbose:
+        return logging.INFO
+    if quiet:
+        return logging.ERROR
+    return logging.getLevelName(environment_log_level(warn_once))  # type: ignore[no-any-return]
+
+
+def environment_log_level(warn_bad: bool = True) -> str:
+    """``KKSYNC_LOG`` when it names a level (any case); WARNING otherwise (with a warning)."""
+    wanted = os.environ.get("KKSYNC_LOG", "").strip().upper()
+    if not wanted:
+        return "WARNING"
+    if wanted not in LOG_LEVELS:
+        if warn_bad:
+            warn(f"KKSYNC_LOG={wanted.lower()!r} is not a log level ({', '.join(LOG_LEVELS)}); using WARNING")
+        return "WARNING"
+    return wanted
+
+
+# -- the device, its settings and the container -------------------------------------------------
+
+
 def resolve_device(device: Path | None) -> Path:
     """The Kobo to work on: the one given, else the only one mounted at the usual places."""
+    from adapters.device import find_mounted_kobos, is_kobo_root, mount_candidates
+
     if device is not None:
         if not is_kobo_root(device):
             raise Fail(f"{device} is not a Kobo: it has no .kobo/KoboReader.sqlite")
@@ -94,7 +227,7 @@ def resolve_device(device: Path | None) -> Path:
         raise Fail(f"no mounted Kobo found (looked at {places}); plug it in or pass --device DIR")
     if len(found) > 1:
         raise Fail(f"several Kobos are mounted ({', '.join(map(str, found))}); choose one with --device DIR")
-    print_line(err, f"Using the Kobo mounted at {found[0]}")
+    notice(f"Using the Kobo mounted at {found[0]}")
     return found[0]
 
 
@@ -111,8 +244,26 @@ def command_line_settings(koreader_dir: Path | None, assignments: list[str] | No
     return settings
 
 
-def effective_settings(root: Path, koreader_dir: Path | None, assignments: list[str] | None) -> Settings:
-    return load_settings(root, command_line_settings(koreader_dir, assignments))
+def effective_settings(
+    root: Path, koreader_dir: Path | None, assignments: list[str] | None, strict: bool = True
+) -> LayeredSettings:
+    from adapters.config_file import layered_settings
+
+    return layered_settings(root, command_line_settings(koreader_dir, assignments), strict=strict)
+
+
+def koreader_folder(root: Path, configured: Path | None) -> Path:
+    return configured if configured is not None else root / ".adds" / "koreader"
+
+
+def check_koreader_folder(root: Path, configured: Path | None) -> None:
+    """Warn when KOReader's folder is missing: a typo there silently puts sidecars beside the books."""
+    folder = koreader_folder(root, configured)
+    if not folder.is_dir():
+        warn(
+            f"KOReader's folder {folder} does not exist, so its settings cannot be read and sidecars "
+            "are looked for next to the books; check --koreader-dir or the koreader_dir setting"
+        )
 
 
 def open_container(
@@ -121,77 +272,41 @@ def open_container(
     sd_card: Path | None = None,
     assignments: list[str] | None = None,
 ) -> Container:
+    from entrypoints.container import build_container
+
     root = resolve_device(device)
-    return build_container(root, effective_settings(root, koreader_dir, assignments), sd_card)
+    settings = effective_settings(root, koreader_dir, assignments).settings
+    check_koreader_folder(root, settings.koreader_dir)
+    return build_container(root, settings, sd_card)
 
 
-def print_line(console: Console, text: str) -> None:
-    """Plain text as one line, verbatim: never wrapped at the console width (paths and messages
-    are read by scripts and logs), and brackets in paths are not taken for Rich markup."""
-    console.print(text, highlight=False, markup=False, soft_wrap=True)
+def lenient_container(device: Path | None) -> Container:
+    """For commands that only copy files (backup, restore): a broken config.toml only warns."""
+    from application.settings import Settings
+    from entrypoints.container import build_container
+
+    root = resolve_device(device)
+    try:
+        settings = effective_settings(root, None, None).settings
+    except ConfigurationError as error:
+        warn(f"{error} (using the default settings for this command)")
+        settings = Settings()
+    return build_container(root, settings)
 
 
-def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+def chosen_books(service: SyncService, names: list[str] | None) -> list[str] | None:
+    """``--book`` names as ContentIDs (``None``: every book)."""
+    if not names:
+        return None
+    from application.book_names import resolve_books
+
+    return resolve_books(names, service.library())
 
 
-class ProgressBar:
-    """A Rich progress bar on stderr while a whole library is read or synced.
-
-    It steps aside while a question is asked on the terminal (a live bar and a prompt cannot
-    share the screen), then carries on where it was.
-    """
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.progress: Progress | None = None
-        if enabled:
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-            self.progress = Progress(*columns, console=err, transient=True)
-            self.task = self.progress.add_task("Syncing", total=total)
-
-    def __enter__(self) -> ProgressBar:
-        if self.progress is not None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def advance(self, report: BookReport) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.task)
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        if self.progress is None:
-            yield
-            return
-        self.progress.stop()
-        try:
-            yield
-        finally:
-            self.progress.start()
+# -- commands -------------------------------------------------------------------------------------
 
 
-class TerminalPrompter:
-    """Asks PROMPT questions on the terminal (with the progress bar out of the way)."""
-
-    def __init__(self) -> None:
-        self.bar = ProgressBar(0, enabled=False)
-
-    def confirm(self, question: Question) -> bool | None:
-        """The answer; None when stdin is closed, so the book is skipped and reported, not failed."""
-        with self.bar.paused():
-            err.print()
-            try:
-                return Confirm.ask(question.text, console=err, default=False)
-            except EOFError:
-                err.print()
-                return None
-
-
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="The library: IDs, titles, both sides' progress.")
 def books(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
@@ -199,20 +314,26 @@ def books(
     set_: SetOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """List the library: title, author, source, kind, file present, both sides' progress."""
+    """List the library: ID, title, author, source, kind, file, both sides' progress."""
+    from application.book_names import short_ids
+    from entrypoints.cli import render
+    from entrypoints.presenters import library_book_json
+
     service = open_container(device, koreader_dir, sd_card, set_).service()
     library = service.library()
     report = service.plan()
     by_id = {r.book_id: r for r in report.books}
-    ordered = sorted(library, key=lambda b: ((b.title or b.book_id).casefold(), b.book_id))
+    ordered = sorted(library, key=lambda b: render.book_order(b.title, b.book_id))
     rows = [library_book_json(b, by_id[b.book_id].kobo, by_id[b.book_id].koreader) for b in ordered]
     if json_:
         emit_json({"books": rows})
-    else:
-        out.print(render.library_table(rows))
+        return
+    stored = {b.book_id: b.percent_read for b in library}
+    out.print(render.library_table(rows, short_ids(library), stored))
+    print_line(out, render.count(len(rows), "book"))
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Both positions per book and what a sync would do.")
 def status(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
@@ -223,12 +344,12 @@ def status(
 ) -> None:
     """Per book: both positions and the decision a sync would take, with its reason."""
     service = open_container(device, koreader_dir, sd_card, set_).service()
-    report = service.status(book or None)
+    report = service.status(chosen_books(service, book))
     show(report, json_, title="Status")
     raise typer.Exit(exit_code(report))
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Sync: pull into KOReader, push into the Kobo.")
 def sync(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
@@ -242,7 +363,7 @@ def sync(
         bool | None,
         typer.Option(
             "--interactive/--no-interactive",
-            help="Ask prompts on the terminal [default: when stdin is a terminal].",
+            help="Ask prompts on the terminal. Default: when stdin is a terminal.",
             show_default=False,
         ),
     ] = None,
@@ -250,13 +371,18 @@ def sync(
     json_: JsonOption = False,
 ) -> None:
     """Run the decisions: pull into KOReader, push into the Kobo, per the settings."""
+    from application.service import AlwaysYes, NobodyToAsk
+    from entrypoints.cli.interaction import TerminalPrompter
+
     if yes and interactive:
         raise Fail("--yes and --interactive cannot be used together")
     service = open_container(device, koreader_dir, sd_card, set_).service()
+    book_ids = chosen_books(service, book)
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
-    report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)
-    show(report, json_, title="Dry run: nothing was written" if dry_run else "Sync")
+    report = run_with_progress(service, book_ids, dry_run, prompter, show_bar=not book_ids)
+    unanswered = prompter.unanswered if isinstance(prompter, TerminalPrompter) else set()
+    show(report, json_, title="Dry run: nothing was written" if dry_run else "Sync", unanswered=unanswered)
     raise typer.Exit(exit_code(report))
 
 
@@ -267,74 +393,242 @@ def run_with_progress(
     prompter: AlwaysYes | TerminalPrompter | NobodyToAsk,
     show_bar: bool,
 ) -> RunReport:
+    from entrypoints.cli.interaction import ProgressBar, TerminalPrompter
+
     total = len(book_ids) if book_ids else len(service.library())
-    with ProgressBar(total, show_bar) as bar:
+    with ProgressBar(total, show_bar and err.is_terminal) as bar:
         if isinstance(prompter, TerminalPrompter):
             prompter.bar = bar
         if dry_run:
-            return service.plan(book_ids or None, on_book=bar.advance)
-        return service.sync_all(prompter, book_ids or None, on_book=bar.advance)
+            return service.plan(book_ids, on_book=bar.advance)
+        return service.sync_all(prompter, book_ids, on_book=bar.advance)
 
 
-def show(report: RunReport, as_json: bool, title: str) -> None:
+def show(report: RunReport, as_json: bool, title: str, unanswered: set[str] | None = None) -> None:
+    """The report, books in the same order as ``kksync books``; book errors also on stderr."""
+    from entrypoints.cli import render
+    from entrypoints.presenters import run_report_json
+
+    report = render.in_book_order(report)
     if as_json:
         emit_json(run_report_json(report))
         return
-    out.print(render.report_table(report, title))
-    out.print(render.summary_line(report))
-    for line in render.details(report):
-        out.print(line, highlight=False)
+    out.print(render.report_table(report, title, terminal=out.is_terminal))
+    for line in render.legend(report):
+        print_line(out, line)
+    print_line(out, render.summary_line(report))
+    for line in render.details(report, unanswered or set()):
+        print_line(out, line)
+    for line in render.errors(report):
+        print_line(err, line)
 
 
 def exit_code(report: RunReport) -> int:
     return EXIT_BOOK_FAILED if report.failed else EXIT_OK
 
 
-@config_app.command("show")
+# -- settings -------------------------------------------------------------------------------------
+
+
+def _settings_help() -> str:
+    """``config set --help``: every setting and what it accepts (one line each, not re-wrapped)."""
+    width = max(map(len, ALLOWED_VALUES))
+    lines = [f"  {key.ljust(width)}  {allowed}" for key, allowed in ALLOWED_VALUES.items()]
+    return "Settings and their allowed values:\n\n\b\n" + "\n".join(lines)
+
+
+@config_app.command("show", cls=PlainHelpCommand, short_help="Every setting's value and where it comes from.")
 def config_show(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
     set_: SetOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Print the effective settings (defaults < config.toml < KKSYNC_* variables < options)."""
+    """Print every setting's effective value and where it comes from (default, file, environment,
+    command line). Works on a broken config.toml, naming the lines that are wrong."""
     root = resolve_device(device)
-    settings = effective_settings(root, koreader_dir, set_)
+    layered = effective_settings(root, koreader_dir, set_, strict=False)
+    plain = layered.settings.as_plain()
+    plain["koreader_dir"] = str(koreader_folder(root, layered.settings.koreader_dir))
+    if layered.settings.koreader_dir is None:
+        layered.origins["koreader_dir"] = "default, <device>/.adds/koreader"
+    file = layered.file
+    for problem in file.problems:
+        warn(f"{problem} (ignored here; other commands refuse until it is fixed)")
+    check_koreader_folder(root, layered.settings.koreader_dir)
     if json_:
-        emit_json({"file": str(config_path(root)), "settings": settings.as_plain()})
+        emit_json(
+            {
+                "file": str(file.path),
+                "file_exists": file.exists,
+                "settings": plain,
+                "sources": layered.origins,
+                "problems": [str(problem) for problem in file.problems],
+            }
+        )
         return
-    print_line(out, f"# {config_path(root)}")
-    for key, value in settings.as_plain().items():
-        print_line(out, f"{key} = {json.dumps(value)}")
+    import tomli_w
+
+    state = "" if file.exists else " (does not exist yet: every value is a default or comes from elsewhere)"
+    print_line(out, f"# settings file: {file.path}{state}")
+    for key, value in plain.items():
+        line = tomli_w.dumps({key: value}).strip()
+        print_line(out, f"{line.ljust(32)}  # {layered.origins[key]}")
 
 
-@config_app.command("set")
-def config_set(key: str, value: str, device: DeviceOption = None) -> None:
-    """Store one setting in <device>/.adds/kksync/config.toml."""
+@config_app.command(
+    "set", epilog=_settings_help(), cls=PlainHelpCommand, short_help="Store one setting in config.toml."
+)
+def config_set(
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="The setting (listed below).", show_default=False)
+    ],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.", show_default=False)],
+    device: DeviceOption = None,
+) -> None:
+    """Store one setting in <device>/.adds/kksync/config.toml (works on a broken file too: the
+    entries that cannot be used are dropped, the old file is kept as config.toml.bak)."""
+    from adapters.config_file import config_path, read_config_file, write_setting
+
     root = resolve_device(device)
-    settings = write_setting(root, key, value)
-    print_line(out, f"{key} = {json.dumps(settings.as_plain()[key])}  ({config_path(root)})")
+    before = read_config_file(config_path(root))
+    try:
+        settings = write_setting(root, key, value)
+    except OSError as error:
+        raise Fail(f"cannot write {config_path(root)}: {error.strerror or error}") from None
+    for problem in before.problems:
+        if problem.key != key:
+            warn(f"dropped from the file: {problem}")
+    if before.problems:
+        warn(f"the file as it was is kept as {before.path}.bak")
+    shown = settings.as_plain()[key]
+    print_line(out, f"{key} = {'(default)' if shown is None else repr_toml(shown)}  ({config_path(root)})")
+    if key == "koreader_dir":
+        check_koreader_folder(root, settings.koreader_dir)
 
 
-@app.command()
-def backup(device: DeviceOption = None) -> None:
+@config_app.command("reset", cls=PlainHelpCommand, short_help="Back to the default (one setting or all).")
+def config_reset(
+    key: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[KEY]", help="Only this setting. Default: every setting.", show_default=False
+        ),
+    ] = None,
+    device: DeviceOption = None,
+) -> None:
+    """Back to the default: remove one setting (or all) from config.toml; the old file is kept
+    as config.toml.bak."""
+    from adapters.config_file import reset_settings
+
+    root = resolve_device(device)
+    try:
+        file = reset_settings(root, key)
+    except OSError as error:
+        raise Fail(f"cannot write the settings file: {error.strerror or error}") from None
+    if not file.exists:
+        print_line(out, f"No settings file ({file.path}): every setting already has its default")
+        return
+    what = key or "every setting"
+    print_line(out, f"{what} back to the default in {file.path}")
+
+
+def repr_toml(value: Any) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")
+
+
+# -- backups ---------------------------------------------------------------------------------------
+
+ListOption = Annotated[bool, typer.Option("--list", help="List the backups, newest last, and exit.")]
+
+
+@app.command(cls=PlainHelpCommand, short_help="Back up KoboReader.sqlite now (or --list backups).")
+def backup(device: DeviceOption = None, list_: ListOption = False) -> None:
     """Back up KoboReader.sqlite to <device>/.adds/kksync/backups/ (verified, newest 10 kept)."""
-    container = open_container(device, None)
+    container = lenient_container(device)
+    if list_:
+        list_backups(container)
+        return
     path = container.kobo_library().backup()
     print_line(out, f"Backed up to {path}")
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Put a backup of KoboReader.sqlite back.")
+def restore(
+    backup_name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[BACKUP]",
+            help="A backup's file name, stamp or path. Default: the newest backup.",
+            show_default=False,
+        ),
+    ] = None,
+    device: DeviceOption = None,
+    list_: ListOption = False,
+) -> None:
+    """Put a backup of KoboReader.sqlite back, after checking it; the current file is kept as a
+    backup too. Do it with the Kobo connected over USB (Nickel not using its database)."""
+    container = lenient_container(device)
+    store = container.backups()
+    if list_:
+        list_backups(container)
+        return
+    refuse_while_daemon_runs(container.layout().root)
+    if backup_name is None:
+        existing = store.backups()
+        if not existing:
+            raise Fail(f"no backups in {store.folder}; nothing to restore")
+        chosen = existing[-1]
+    else:
+        chosen = store.find(backup_name)
+    database = container.layout().database
+    kept = store.restore(chosen, database, container.clock().now())
+    print_line(out, f"Restored {database} from {chosen}")
+    print_line(out, f"The database it replaced is kept as {kept}")
+
+
+def list_backups(container: Container) -> None:
+    from adapters.kobo.backup import restore_problem
+
+    store = container.backups()
+    existing = store.backups()
+    if not existing:
+        print_line(out, f"No backups yet in {store.folder}")
+        return
+    for path in existing:
+        problem = restore_problem(path)
+        size = path.stat().st_size
+        print_line(out, f"{path.name}  {size / 1_000_000:.1f} MB  {problem or 'ok'}")
+    print_line(out, f"{len(existing)} backup{'s' if len(existing) != 1 else ''} in {store.folder}")
+
+
+def refuse_while_daemon_runs(root: Path) -> None:
+    """A daemon that syncs this Kobo would write into the database being replaced."""
+    from entrypoints.daemon.runtime_dir import live_daemon
+
+    running = live_daemon(root)
+    if running is not None:
+        raise Fail(f"a kksync daemon (pid {running.get('pid')}) syncs this Kobo; stop it before restoring")
+
+
+# -- other commands ---------------------------------------------------------------------------------
+
+
+@app.command(cls=PlainHelpCommand, short_help="Build a demo Kobo and sync it.")
 def demo(
-    folder: Annotated[Path, typer.Argument(help="Where to build the demo Kobo.")] = Path("demo-device"),
+    folder: Annotated[
+        Path, typer.Argument(metavar="[DIR]", help="Where to build the demo Kobo.", show_default=True)
+    ] = Path("demo-device"),
 ) -> None:
     """Build a demo Kobo with a few books in mixed states, then status, dry run, sync, sync again."""
     from entrypoints.demo.run import run_demo
 
-    run_demo(folder, out)
+    run_demo(folder, out.console)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Serve the plugin RPC on stdin/stdout.")
 def rpc(device: DeviceOption = None, koreader_dir: KOReaderDirOption = None) -> None:
     """Serve the plugin RPC (JSON-RPC 2.0, one object per line) on stdin/stdout."""
     from entrypoints.daemon.rpc import serve_stdio
@@ -343,32 +637,44 @@ def rpc(device: DeviceOption = None, koreader_dir: KOReaderDirOption = None) -> 
     serve_stdio(root, koreader_dir)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Watch the Kobo and KOReader, sync what changes.")
 def daemon(
     device: DeviceOption = None,
     koreader_dir: KOReaderDirOption = None,
-    socket: Annotated[Path | None, typer.Option("--socket", help="Unix socket path for the RPC.")] = None,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Log here instead of stderr.")] = None,
-    pid_file: Annotated[Path | None, typer.Option("--pid-file", help="Write the daemon's pid here.")] = None,
+    socket: Annotated[
+        Path | None, typer.Option("--socket", metavar="PATH", help="Unix socket path for the RPC.")
+    ] = None,
+    log_file: Annotated[
+        Path | None, typer.Option("--log-file", metavar="FILE", help="Log here instead of stderr.")
+    ] = None,
+    pid_file: Annotated[
+        Path | None, typer.Option("--pid-file", metavar="FILE", help="Write the daemon's pid here.")
+    ] = None,
     parent_pid: Annotated[
-        int | None, typer.Option("--parent-pid", help="Stop when the process with this pid exits.")
+        int | None,
+        typer.Option("--parent-pid", metavar="PID", help="Stop when the process with this pid exits."),
     ] = None,
     parent_fd: Annotated[
         int | None,
         typer.Option(
-            "--parent-fd", help="Stop when this inherited pipe's write end closes (the parent exited)."
+            "--parent-fd",
+            metavar="FD",
+            help="Stop when this inherited pipe's write end closes (the parent exited).",
         ),
     ] = None,
     open_book: Annotated[
         list[str] | None,
         typer.Option(
-            "--open-book", help="A book open in KOReader as the daemon starts (repeatable): not written."
+            "--open-book",
+            metavar="PATH",
+            help="A book open in KOReader as the daemon starts (repeatable): not written.",
         ),
     ] = None,
     mount_parent: Annotated[
         list[Path] | None,
         typer.Option(
             "--mount-parent",
+            metavar="DIR",
             help="Without --device: a folder Kobos get mounted in (repeatable) [default: /media/$USER, "
             "/run/media/$USER, /media, /Volumes, /mnt].",
         ),
@@ -405,6 +711,9 @@ def daemon(
     )
 
 
+# -- the entry point --------------------------------------------------------------------------------
+
+
 def show_usage_error(error: typer.TyperException) -> None:
     """Typer's usage errors print their usage line and reason; anything else its message."""
     show = getattr(error, "show", None)
@@ -416,16 +725,25 @@ def show_usage_error(error: typer.TyperException) -> None:
 
 def main() -> None:
     """Console entry point: exit 0 done, 1 usage/configuration/device error, 2 a book failed."""
-    logging.basicConfig(level=os.environ.get("KKSYNC_LOG", "WARNING").upper(), stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if "_KKSYNC_COMPLETE" in os.environ:  # the shell asks for completions (see --install-completion)
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         result = app(standalone_mode=False)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
-        err.print("Aborted.")
+        print_line(err, "Aborted.")
         sys.exit(EXIT_USAGE)
     except typer.TyperException as error:  # a bad option or argument: usage line + one-line reason
         show_usage_error(error)
+        sys.exit(EXIT_USAGE)
+    except CorruptDatabase as error:
+        print_line(
+            err, f"kksync: {error}; `kksync restore` puts the newest backup back (`--list` shows them)"
+        )
         sys.exit(EXIT_USAGE)
     except (Fail, ConfigurationError, DeviceError) as error:
         print_line(err, f"kksync: {error}")
@@ -436,7 +754,7 @@ def main() -> None:
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
-__all__ = ["Settings", "app", "main"]
+__all__ = ["app", "main"]
 
 
 if __name__ == "__main__":

@@ -130,8 +130,14 @@ def test_config_set_stores_the_setting_and_config_show_reports_the_effective_one
     stored = tomllib.loads((layout.kksync_dir / "config.toml").read_text(encoding="utf-8"))
     assert stored == {"sync_to_kobo_older": "prompt"}
     text = kksync("config", "show", "--device", layout.root, env={"KKSYNC_SYNC_FROM_KOBO_NEWER": "never"})
-    assert 'sync_to_kobo_older = "prompt"' in text.stdout.splitlines()
-    assert 'sync_from_kobo_newer = "never"' in text.stdout.splitlines()  # the environment counts too
+    shown_toml = tomllib.loads(text.stdout)  # valid TOML: values, and where each came from as comments
+    assert shown_toml["sync_to_kobo_older"] == "prompt"
+    assert shown_toml["sync_from_kobo_newer"] == "never"  # the environment counts too
+    assert shown_toml["koreader_dir"] == str(layout.root / ".adds" / "koreader")  # the folder in use
+    origins = {line.split(" = ")[0]: line.rpartition("# ")[2] for line in text.stdout.splitlines()[1:]}
+    assert origins["sync_to_kobo_older"] == "file, line 2"
+    assert origins["sync_from_kobo_newer"] == "environment, KKSYNC_SYNC_FROM_KOBO_NEWER"
+    assert origins["sync_reading_state"] == "default"
 
 
 def test_config_set_refuses_an_unknown_setting_and_keeps_the_file(main_device: CopyDevice) -> None:

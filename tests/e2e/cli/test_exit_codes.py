@@ -76,11 +76,14 @@ def test_a_bad_environment_variable_is_named(main_device: CopyDevice) -> None:
 
 
 def test_a_misspelt_environment_variable_is_named_not_ignored(main_device: CopyDevice) -> None:
+    """Named once, with the closest real name; it does not stop the command (a stray variable
+    left by some script must not lock anyone out)."""
     layout = main_device()
     result = kksync("status", "--device", layout.root, env={"KKSYNC_SYNC_TO_KOBO_NEWR": "prompt"})
-    assert result.returncode == 1
-    message = _one_line_error(result.stderr)
-    assert "KKSYNC_SYNC_TO_KOBO_NEWR" in message and "prompt" in message and "sync_to_kobo_newer" in message
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "KKSYNC_SYNC_TO_KOBO_NEWR" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("kksync: warning:") and "KKSYNC_SYNC_TO_KOBO_NEWER" in warnings[0]
 
 
 @pytest.mark.parametrize(

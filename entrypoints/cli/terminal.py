@@ -1,0 +1,71 @@
+"""Where the command's words go: stdout for results, stderr for messages, both without start-up cost.
+
+Rich is imported the first time something is printed through a console, not when the command
+starts: ``kksync --help`` and usage errors never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+WIDE = 1000
+"""Console width when the output is not a terminal: tables keep their natural width instead of
+hard-wrapping words at Rich's 80-column default (scripts and ``less -S`` read whole lines)."""
+
+
+class LazyConsole:
+    """A Rich console on stdout or stderr, created on first use."""
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        stream = sys.stderr if self.stderr else sys.stdout
+        width = None if stream.isatty() or "COLUMNS" in os.environ else WIDE
+        return Console(stderr=self.stderr, width=width)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+out = LazyConsole(stderr=False)
+err = LazyConsole(stderr=True)
+
+
+class Verbosity:
+    """``-q`` silences notices (not warnings or errors); set once by the root options."""
+
+    quiet = False
+
+
+def print_line(console: LazyConsole, text: str) -> None:
+    """Plain text as one line, verbatim: never wrapped at the console width (paths and messages
+    are read by scripts and logs), and brackets in paths are not taken for Rich markup."""
+    stream = sys.stderr if console.stderr else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def notice(text: str) -> None:
+    """Something worth knowing on stderr (which Kobo is used…); ``--quiet`` leaves it out."""
+    if not Verbosity.quiet:
+        print_line(err, text)
+
+
+def warn(text: str) -> None:
+    """``kksync: warning: …`` on stderr: the command goes on."""
+    print_line(err, f"kksync: warning: {text}")
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
