@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from application.annotation_reports import AnnotationReport
 from application.records import BookKind, BookSource
 from domain.decision import ConflictDecision, Transfer
 from domain.policy import Direction, Scenario
@@ -62,6 +63,7 @@ class BookReport:
     notes: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
     question: Question | None = None
+    annotations: AnnotationReport | None = None  # None when annotations were not synced
 
     @property
     def failed(self) -> bool:

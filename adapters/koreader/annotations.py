@@ -10,7 +10,6 @@ numbers and re-sorts), every other key keeps its bytes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.koreader.library import COMPATIBLE_DOM_VERSION, SidecarLibrary
@@ -23,25 +22,9 @@ from application.annotation_records import (
 )
 from application.errors import SidecarError
 
-KOREADER_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 EXTERNALLY_MODIFIED = "annotations_externally_modified"
 LEGACY_KEYS = ("highlight", "bookmarks")
 NORMALIZED_XPOINTER_DOM = 20200223  # below this, xpointers are crengine's V1 form
-
-
-def koreader_time(value: str | None) -> datetime | None:
-    """A KOReader ``datetime`` (local time of the device, here the host's zone) as UTC."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value.strip(), KOREADER_TIME_FORMAT).astimezone(UTC)
-    except ValueError:
-        return None
-
-
-def koreader_time_text(moment: datetime) -> str:
-    """A UTC time as KOReader writes ``datetime``: local wall clock, to the second."""
-    return moment.astimezone().strftime(KOREADER_TIME_FORMAT)
 
 
 class SidecarAnnotations:
@@ -264,4 +247,4 @@ def _sort_key(key: object) -> tuple[int, float, str]:
     return (1, 0.0, str(key))
 
 
-__all__: list[str] = ["SidecarAnnotations", "apply_annotation_changes", "koreader_time", "koreader_time_text"]
+__all__ = ["SidecarAnnotations", "apply_annotation_changes"]
