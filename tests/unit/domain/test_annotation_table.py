@@ -254,3 +254,49 @@ def test_positions_and_times_are_checked() -> None:
         TextRange(TextPoint(0, 0), TextPoint(0, 1)),
         modified=datetime(2025, 1, 1, tzinfo=UTC),
     ).last_change == datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def test_row_10_a_colour_edit_on_kobo_carries_kobos_colour() -> None:
+    kobo, koreader = highlight(color="red", edited=4), highlight(color="yellow")
+    outcome = decide_annotation(kobo, koreader, highlight(color="yellow"))
+    assert (outcome.rule, outcome.koreader) == (AnnotationRule.EDITED_ON_KOBO, UPDATE)
+    assert outcome.agreed is not None and outcome.agreed.color == "red"
+
+
+def test_row_1_filling_in_the_other_sides_colour_keeps_the_edit_time() -> None:
+    outcome = decide_annotation(highlight(color=None, edited=6), highlight(color="blue"), None)
+    assert outcome.agreed is not None
+    assert (outcome.agreed.color, outcome.agreed.modified) == ("blue", highlight(edited=6).modified)
+
+
+def test_row_12_the_joined_note_is_dated_by_the_later_edit_whichever_side() -> None:
+    kobo, koreader = highlight(note="kobo", edited=9), highlight(note="koreader", edited=2)
+    outcome = decide_annotation(kobo, koreader, None)
+    assert outcome.agreed is not None
+    assert (outcome.agreed.note, outcome.agreed.modified) == ("kobo\n\nkoreader", kobo.modified)
+
+
+def test_row_13_the_note_stays_and_the_later_edit_dates_it() -> None:
+    kobo, koreader = highlight(note="n", color="green", edited=8), highlight(note="n", color="red", edited=1)
+    outcome = decide_annotation(kobo, koreader, highlight(note="n", color="yellow"))
+    assert outcome.agreed is not None
+    assert (outcome.agreed.note, outcome.agreed.color, outcome.agreed.modified) == (
+        "n",
+        "green",
+        kobo.modified,
+    )
+
+
+def test_merge_takes_both_sides_as_complete_unless_told_otherwise() -> None:
+    agreed = highlight()
+    assert merge_annotations([], [agreed], [agreed]).to_delete("koreader") == [agreed.key]
+    assert merge_annotations([agreed], [], [agreed]).to_delete("kobo") == [agreed.key]
+    kept = merge_annotations([], [agreed], [agreed], kobo_complete=False)
+    assert kept.writes_nothing and kept.agreed == [agreed]
+
+
+def test_an_empty_note_normalises_everywhere_and_an_edit_is_dated() -> None:
+    assert highlight(note="").note is None
+    assert AnnotationContent("", "red") == AnnotationContent(None, "red")
+    edited = highlight().with_content(AnnotationContent("n", "red"), highlight(edited=5).modified)
+    assert (edited.note, edited.color, edited.modified) == ("n", "red", highlight(edited=5).modified)
