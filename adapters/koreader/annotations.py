@@ -221,6 +221,7 @@ def _legacy(
         color=color,
         datetime=_text(entry.get("datetime")),
         chapter=_text(entry.get("chapter")),
+        page=pos0,
         legacy=True,
     )
 
