@@ -17,6 +17,7 @@ from adapters.koreader.partial_md5 import partial_md5
 from application.annotation_records import KOReaderAnnotationChanges, NewKOReaderAnnotation
 from application.errors import SidecarError
 
+OLD = "2023-05-01 10:00:00"
 P0, P1 = "/body/DocFragment[3]/body/p[2]/text().0", "/body/DocFragment[3]/body/p[2]/text().20"
 NEW = NewKOReaderAnnotation(
     P0, P1, "twenty characters ok", None, "yellow", "lighten", "2026-11-30 10:00:00", None
@@ -58,13 +59,13 @@ def test_pre_2024_highlights_and_their_notes_are_read(device: Device) -> None:
     device.seed(
         {
             "highlight": {
-                12: {1: {"pos0": P0, "pos1": P1, "text": "twenty characters ok", "datetime": "2023-05-01 10:00:00",
+                12: {1: {"pos0": P0, "pos1": P1, "text": "twenty characters ok", "datetime": OLD,
                          "drawer": "underscore", "color": "red", "chapter": "Two"}},
             },
             "bookmarks": {
                 1: {"page": P0, "pos0": P0, "pos1": P1, "notes": "twenty characters ok", "text": "my note",
-                    "highlighted": True, "datetime": "2023-05-01 10:00:00"},
-                2: {"page": "/body/DocFragment[4]/body/p[1]", "notes": "in Three", "datetime": "2023-05-02 08:00:00"},
+                    "highlighted": True, "datetime": OLD},
+                2: {"page": "/body/DocFragment[4]/body/p[1]", "notes": "in Three", "datetime": OLD},
             },
             "bookmarks_version": 20200615,
         }
