@@ -162,6 +162,10 @@ class KoboAnnotationStore(Protocol):
         """Whether this database stores a highlight colour."""
         ...
 
+    def revisions(self) -> dict[str, str]:
+        """Per book, a value that changes whenever its rows are added, edited or deleted (one query)."""
+        ...
+
     def apply(self, book_id: str, changes: KoboAnnotationChanges) -> None:
         """Write one book's changes in one transaction; raise and write nothing on failure."""
         ...

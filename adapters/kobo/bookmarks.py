@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from adapters.kobo.connection import is_locked_error, is_read_only_error, open_engine, writing
@@ -85,6 +85,32 @@ class NickelBookmarks:
 
     def _bookmark_table(self, connection: Connection) -> Table:
         return declare_present(connection, "Bookmark")
+
+    def revisions(self) -> dict[str, str]:
+        """Per book: row count, latest dates and note lengths, so the daemon notices any change."""
+        try:
+            with self._engine.connect() as connection, connection.begin():
+                bookmark = self._bookmark_table(connection)
+                columns = [
+                    func.count(),
+                    *(
+                        func.max(bookmark.c[name])
+                        for name in ("DateCreated", "DateModified")
+                        if name in bookmark.c
+                    ),
+                    *(
+                        func.total(func.length(bookmark.c[name]))
+                        for name in ("Annotation", "Hidden", "Type", "Color")
+                        if name in bookmark.c
+                    ),
+                ]
+                query = select(bookmark.c.VolumeID, *columns).group_by(bookmark.c.VolumeID)
+                rows = connection.execute(query).all()
+        except DBAPIError as error:
+            raise KoboDatabaseError(
+                f"Cannot read the highlights in {self._database}: {error.orig}"
+            ) from error
+        return {str(row[0]): repr(tuple(row[1:])) for row in rows}
 
     # -- writing ---------------------------------------------------------------------------
 

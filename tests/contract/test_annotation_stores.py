@@ -101,6 +101,21 @@ def test_an_edit_changes_note_and_kind_and_a_delete_removes_the_row(kobo: KoboAn
     assert all(row.bookmark_id != NEW_ROW.bookmark_id for row in kobo.annotations(BOOK))
 
 
+def test_the_revision_of_a_book_changes_with_every_write_and_only_that_books(
+    kobo: KoboAnnotationStore,
+) -> None:
+    before = kobo.revisions()
+    kobo.apply(BOOK, KoboAnnotationChanges(added=(NEW_ROW,)))
+    added = kobo.revisions()
+    assert added[BOOK] != before.get(BOOK)
+    assert {k: v for k, v in added.items() if k != BOOK} == {k: v for k, v in before.items() if k != BOOK}
+    edit = KoboAnnotationEdit(NEW_ROW.bookmark_id, "note", "a longer note than before", None, MADE)
+    kobo.apply(BOOK, KoboAnnotationChanges(edited=(edit,)))
+    assert kobo.revisions()[BOOK] != added[BOOK]
+    kobo.apply(BOOK, KoboAnnotationChanges(deleted=(NEW_ROW.bookmark_id,)))
+    assert kobo.revisions().get(BOOK) == before.get(BOOK)
+
+
 def test_a_change_to_a_missing_row_writes_nothing_at_all(kobo: KoboAnnotationStore) -> None:
     before = kobo.annotations(BOOK)
     with pytest.raises(KoboDatabaseError, match="nothing written"):

@@ -37,6 +37,9 @@ class FakeKoboAnnotations:
     def has_colours(self) -> bool:
         return self.colours
 
+    def revisions(self) -> dict[str, str]:
+        return {book_id: repr(rows) for book_id, rows in self.rows.items() if rows}
+
     def apply(self, book_id: str, changes: KoboAnnotationChanges) -> None:
         if changes.is_empty:
             return
