@@ -189,7 +189,9 @@ class AnnotationSync:
         report = AnnotationReport()
         try:
             self._sync(book, report, dry_run=dry_run, before_kobo_write=before_kobo_write or self._backup)
-        except KksyncError as error:
+        except Exception as error:  # one book's annotations never stop the run
+            if not isinstance(error, KksyncError | OSError):
+                log.exception("unexpected error on the annotations of %s", book.book_id)
             report.error = str(error).splitlines()[0] if str(error) else type(error).__name__
             log.warning("%s: annotations not synced: %s", book.book_id, report.error)
         return report
@@ -215,7 +217,6 @@ class AnnotationSync:
             if sides.kobo or sides.koreader or sides.unplaced:
                 report.notes.append("annotations not synced: " + (report.unplaced[0].split(": ", 1)[-1]))
             return
-        refusal = self.koreader_annotations.writable_reason(book.file_path)
         merge = merge_annotations(
             _passages(a.annotation for a in sides.kobo),
             _passages(a.annotation for a in sides.koreader),
@@ -224,7 +225,10 @@ class AnnotationSync:
             koreader_complete=sides.koreader_complete,
         )
         plan = self._plan(book, merge, sides, document, report)
-        if refusal is not None and not plan.koreader.is_empty:
+        refusal = (
+            None if plan.koreader.is_empty else self.koreader_annotations.writable_reason(book.file_path)
+        )
+        if refusal is not None:
             report.notes.append(f"annotations not synced: {refusal}")
             return
         for duplicate in merge.duplicates:
@@ -245,8 +249,9 @@ class AnnotationSync:
         report: AnnotationReport,
     ) -> _Plan:
         now = self.clock.now()
-        chapters = self.kobo_annotations.chapter_ids(book.book_id)
-        colours = self.kobo_annotations.has_colours()
+        touches_kobo = bool(merge.to_add("kobo") or merge.to_update("kobo"))
+        chapters = self.kobo_annotations.chapter_ids(book.book_id) if touches_kobo else {}
+        colours = touches_kobo and self.kobo_annotations.has_colours()
         not_written: set[AnnotationKey] = set()
         kobo_added, kobo_edited, kobo_deleted = [], [], []
         for annotation in merge.to_add("kobo"):

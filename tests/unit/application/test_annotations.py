@@ -149,3 +149,15 @@ def test_a_book_without_any_annotation_is_not_even_opened(world: World) -> None:
     missing = replace(world.book, file_path=world.book.file_path.with_name("absent.kepub.epub"))
     report = world.sync.sync(missing, dry_run=False)
     assert (report.error, report.notes, report.written) == (None, [], False)
+
+
+def test_a_file_system_error_is_reported_for_the_book_and_nothing_is_agreed(world: World) -> None:
+    world.kobo_row()
+
+    def refuse(document: Path, changes: object) -> None:
+        raise PermissionError(13, "Permission denied", str(document))
+
+    world.koreader.apply = refuse  # type: ignore[method-assign,assignment]
+    report = world.sync.sync(world.book, dry_run=False)
+    assert report.error is not None and "Permission denied" in report.error
+    assert world.ledger.writes == 0
