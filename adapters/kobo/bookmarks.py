@@ -59,6 +59,7 @@ class NickelBookmarks:
         self._database = database
         self._busy_timeout = busy_timeout_seconds
         self._engine = open_engine(database, busy_timeout_seconds)
+        self._bookmark: Table | None = None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -84,7 +85,10 @@ class NickelBookmarks:
         return [_row(book_id, row) for row in rows if not _is_true(row.get("Hidden"))]
 
     def _bookmark_table(self, connection: Connection) -> Table:
-        return declare_present(connection, "Bookmark")
+        """The table as this database has it, probed once: one Table keeps the statement cache warm."""
+        if self._bookmark is None:
+            self._bookmark = declare_present(connection, "Bookmark")
+        return self._bookmark
 
     def revisions(self) -> dict[str, str]:
         """Per book: row count, latest dates and note lengths, so the daemon notices any change."""

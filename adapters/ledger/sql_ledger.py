@@ -111,9 +111,12 @@ class SqlLedger:
         engine = self._existing_engine()
         if engine is None:
             return []
-        with Session(engine) as session:
-            row = session.get(AgreedAnnotationsRow, (self.device_id, book_id))
-            return [] if row is None else [annotation_from_json(item) for item in json.loads(row.annotations)]
+        query = select(AgreedAnnotationsRow.annotations).where(
+            AgreedAnnotationsRow.device_id == self.device_id, AgreedAnnotationsRow.book_id == book_id
+        )
+        with engine.connect() as connection:
+            text = connection.execute(query).scalar_one_or_none()
+        return [] if text is None else [annotation_from_json(item) for item in json.loads(text)]
 
     def record_annotations(self, book_id: str, annotations: Sequence[Annotation]) -> None:
         engine = self._engine_creating_file()
