@@ -22,6 +22,14 @@ class AnnotationReport:
     written: bool = False
     error: str | None = None
 
+    def withdraw(self, note: str) -> None:
+        """Nothing will be written after all: drop the planned counts and changes, say why."""
+        self.added_to_kobo = self.added_to_koreader = 0
+        self.deleted_from_kobo = self.deleted_from_koreader = 0
+        self.changed_on_kobo = self.changed_on_koreader = 0
+        self.changes, self.conflicts = [], []
+        self.notes.append(note)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "added_to_kobo": self.added_to_kobo,

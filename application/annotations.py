@@ -229,7 +229,7 @@ class AnnotationSync:
             None if plan.koreader.is_empty else self.koreader_annotations.writable_reason(book.file_path)
         )
         if refusal is not None:
-            report.notes.append(f"annotations not synced: {refusal}")
+            report.withdraw(f"annotations not synced: {refusal}")
             return
         for duplicate in merge.duplicates:
             report.notes.append(
