@@ -7,6 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from application.annotation_records import (
+    KoboAnnotationChanges,
+    KoboAnnotationRow,
+    KOReaderAnnotationChanges,
+    KOReaderAnnotations,
+    KOReaderPointers,
+    PlacedKoboRange,
+)
 from application.records import (
     CreDom,
     KoboBook,
@@ -18,6 +26,7 @@ from application.records import (
     XPointerTarget,
 )
 from application.reports import Question
+from domain.annotation import Annotation, TextRange
 from domain.chapter_map import ChapterMap
 from domain.decision import AgreedState
 
@@ -147,3 +156,79 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         ...
+
+
+# -- annotations (docs/annotations.md) ------------------------------------------------------------
+
+
+class KoboAnnotationStore(Protocol):
+    """Highlights and notes in Nickel's ``Bookmark`` table."""
+
+    def annotations(self, book_id: str) -> list[KoboAnnotationRow]:
+        """The book's visible rows."""
+        ...
+
+    def chapter_ids(self, book_id: str) -> dict[str, str]:
+        """Spine file -> ContentID of the chapter row Nickel draws highlights on."""
+        ...
+
+    def has_colours(self) -> bool:
+        """Whether this database stores a highlight colour."""
+        ...
+
+    def revisions(self) -> dict[str, str]:
+        """Per book, a value that changes whenever its rows are added, edited or deleted (one query)."""
+        ...
+
+    def apply(self, book_id: str, changes: KoboAnnotationChanges) -> None:
+        """Write one book's changes in one transaction; raise and write nothing on failure."""
+        ...
+
+
+class KOReaderAnnotationStore(Protocol):
+    """Highlights and notes in KOReader's sidecars."""
+
+    def annotations(self, document: Path) -> KOReaderAnnotations: ...
+
+    def writable_reason(self, document: Path) -> str | None:
+        """Why this book's annotations cannot be written (legacy format, old DOM), else None."""
+        ...
+
+    def apply(self, document: Path, changes: KOReaderAnnotationChanges) -> Path | None:
+        """Write one book's changes into its sidecar; return the sidecar, None if nothing changed."""
+        ...
+
+
+class PlacedDocument(Protocol):
+    """One book's text, where both sides' positions are placed (raise ``AnnotationNotPlaced``)."""
+
+    @property
+    def has_spans(self) -> bool: ...
+
+    def zip_path(self, spine_index: int) -> str: ...
+
+    def text(self, where: TextRange) -> str: ...
+
+    def from_kobo(
+        self, zip_path: str, start_span: str, start_offset: int, end_span: str, end_offset: int
+    ) -> TextRange: ...
+
+    def to_kobo(self, where: TextRange) -> PlacedKoboRange: ...
+
+    def from_koreader(self, pos0: str, pos1: str) -> TextRange: ...
+
+    def to_koreader(self, where: TextRange) -> KOReaderPointers: ...
+
+
+class AnnotationPlacer(Protocol):
+    def open(self, path: Path) -> PlacedDocument:
+        """The book's text; raises ``BookContentError`` when the file cannot be read."""
+        ...
+
+
+class AnnotationLedger(Protocol):
+    """Per book, the annotations both sides agreed on after the last sync."""
+
+    def agreed_annotations(self, book_id: str) -> list[Annotation]: ...
+
+    def record_annotations(self, book_id: str, annotations: Sequence[Annotation]) -> None: ...

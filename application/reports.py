@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from application.annotation_reports import AnnotationReport
 from application.records import BookKind, BookSource
 from domain.decision import ConflictDecision, Transfer
 from domain.policy import Direction, Scenario
@@ -64,6 +65,7 @@ class BookReport:
     question: Question | None = None
     kobo_percent_read: int | None = None
     """Nickel's own ``___PercentRead`` as stored, shown beside the percent computed from its span."""
+    annotations: AnnotationReport | None = None  # None when annotations were not synced
 
     @property
     def failed(self) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from application.annotations import AnnotationSync
 from application.errors import KksyncError, StaleQuestion
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
 from application.positions import BookFile, is_syncable, kobo_position, koreader_position
@@ -78,8 +79,10 @@ class SyncService:
         ledger: Ledger,
         clock: Clock,
         settings: Settings,
+        annotations: AnnotationSync | None = None,
     ) -> None:
         self.kobo = kobo
+        self.annotations = annotations
         self.koreader = koreader
         self.content = content
         self.ledger = ledger
@@ -158,6 +161,7 @@ class SyncService:
         reports = []
         for book in books:
             report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
+            report = self._with_annotations(book, report, dry_run)
             reports.append(report)
             if on_book is not None:
                 on_book(report)
@@ -176,6 +180,15 @@ class SyncService:
             if not isinstance(error, KksyncError | OSError):
                 log.exception("unexpected error on %s", book.book_id)
             return _failed(book, assessment, _one_line(error))
+
+    def _with_annotations(self, book: KoboBook, report: BookReport, dry_run: bool) -> BookReport:
+        """Highlights and notes follow progress (docs/annotations.md), unless switched off."""
+        if self.annotations is None or not self.settings.sync_annotations or report.failed:
+            return report
+        if not is_syncable(book) or book.book_id in self.open_books:
+            return report
+        outcome = self.annotations.sync(book, dry_run=dry_run, before_kobo_write=self._prepare_kobo_writes)
+        return replace(report, annotations=outcome)
 
     def _assess(self, book: KoboBook, ledger: AgreedState | None) -> Assessment:
         file = BookFile(book, lambda b: self.content.open(b.file_path))

@@ -33,6 +33,7 @@ class Settings:
     sync_to_kobo_older: Action = Action.NEVER
     busy_timeout_seconds: float = 10.0
     koreader_dir: Path | None = None
+    sync_annotations: bool = True
 
     @classmethod
     def names(cls) -> list[str]:
@@ -152,4 +153,5 @@ _KINDS = {
     "sync_to_kobo_older": _action,
     "busy_timeout_seconds": _seconds,
     "koreader_dir": _folder,
+    "sync_annotations": _boolean,
 }

@@ -11,11 +11,15 @@ from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.device import DeviceLayout, default_sd_card, device_id
+from adapters.epub.annotation_positions import EpubAnnotationPlacer
 from adapters.epub.content import EpubContent
 from adapters.kobo.backup import BackupStore
+from adapters.kobo.bookmarks import NickelBookmarks
 from adapters.kobo.library import BACKUPS_KEPT, NickelLibrary
+from adapters.koreader.annotations import SidecarAnnotations
 from adapters.koreader.library import SidecarLibrary
 from adapters.ledger.sql_ledger import SqlLedger
+from application.annotations import AnnotationSync
 from application.service import SyncService
 from application.settings import Settings
 
@@ -49,6 +53,22 @@ class Container(containers.DeclarativeContainer):
         path=providers.Callable(_ledger_path, layout),
         device_id=providers.Callable(device_id, config.device),
     )
+    kobo_annotations = providers.Singleton(
+        NickelBookmarks,
+        database=providers.Callable(lambda layout: layout.database, layout),
+        busy_timeout_seconds=config.busy_timeout_seconds,
+    )
+    koreader_annotations = providers.Singleton(SidecarAnnotations, library=koreader_library)
+    annotation_placer = providers.Singleton(EpubAnnotationPlacer, content=book_content)
+    annotations = providers.Singleton(
+        AnnotationSync,
+        kobo=kobo_library,
+        kobo_annotations=kobo_annotations,
+        koreader_annotations=koreader_annotations,
+        placer=annotation_placer,
+        ledger=ledger,
+        clock=clock,
+    )
     service = providers.Singleton(
         SyncService,
         kobo=kobo_library,
@@ -57,6 +77,7 @@ class Container(containers.DeclarativeContainer):
         ledger=ledger,
         clock=clock,
         settings=settings,
+        annotations=annotations,
     )
 
 

@@ -73,6 +73,7 @@ def book_report_json(report: BookReport) -> dict[str, Any]:
         "changes": list(report.changes),
         "notes": list(report.notes),
         "question": question_json(report.question) if report.question and not report.written else None,
+        "annotations": report.annotations.as_dict() if report.annotations is not None else None,
     }
 
 

@@ -107,6 +107,22 @@ class SidecarLibrary:
     def write(self, document: Path, change: KOReaderWrite) -> Path:
         """Write a pull into the sidecar KOReader reads next and return that file's path."""
         _check_percent(document, change.percent)
+
+        def pull(table: LuaTable, creating: bool, doc_path: str) -> None:
+            apply_pull(table, change, creating=creating, doc_path=doc_path)
+
+        return self.rewrite(document, pull)
+
+    def load(self, document: Path) -> LoadedSidecar | None:
+        """The sidecar KOReader would load for this book, parsed; None when there is none."""
+        return self._load(document, self._locate(document, self._hash_enabled()))
+
+    def rewrite(self, document: Path, edit: Callable[[LuaTable, bool, str], None]) -> Path:
+        """Let ``edit(table, creating, doc_path)`` change a copy of the table, then write it safely.
+
+        Used by every writer of sidecar keys (pulls, annotations): one place decides the target,
+        refuses unreadable files, keeps the header and every other key byte for byte.
+        """
         locations = self._locate(document, self._hash_enabled())
         loaded = self._load(document, locations)
         target = locations.target(
@@ -114,7 +130,7 @@ class SidecarLibrary:
         )
         self._refuse_unreadable_target(document, target, loaded)
         table = copy_table(loaded.table) if loaded is not None else {}
-        apply_pull(table, change, creating=loaded is None, doc_path=locations.koreader_path)
+        edit(table, loaded is None, locations.koreader_path)
         header = _existing_header(target.path) if loaded is not None and loaded.path == target.path else None
         try:
             content = render_settings_file(table, header if header is not None else target.header)

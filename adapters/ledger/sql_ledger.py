@@ -8,6 +8,7 @@ leaves no trace.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import String, Text, create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from domain.annotation import Annotation, AnnotationKind, TextPoint, TextRange
 from domain.decision import AgreedState
 from domain.position import Locator, ReadingPosition
 from domain.status import ReadingStatus
@@ -44,6 +46,16 @@ class DeclinedRow(Base):
     device_id: Mapped[str] = mapped_column(String, primary_key=True)
     book_id: Mapped[str] = mapped_column(String, primary_key=True)
     token: Mapped[str] = mapped_column(String)
+
+
+class AgreedAnnotationsRow(Base):
+    """One book's agreed highlights and notes (docs/annotations.md), as a JSON list."""
+
+    __tablename__ = "agreed_annotations"
+
+    device_id: Mapped[str] = mapped_column(String, primary_key=True)
+    book_id: Mapped[str] = mapped_column(String, primary_key=True)
+    annotations: Mapped[str] = mapped_column(Text)
 
 
 class SqlLedger:
@@ -95,6 +107,23 @@ class SqlLedger:
         with Session(engine) as session, session.begin():
             session.merge(DeclinedRow(device_id=self.device_id, book_id=book_id, token=token))
 
+    def agreed_annotations(self, book_id: str) -> list[Annotation]:
+        engine = self._existing_engine()
+        if engine is None:
+            return []
+        query = select(AgreedAnnotationsRow.annotations).where(
+            AgreedAnnotationsRow.device_id == self.device_id, AgreedAnnotationsRow.book_id == book_id
+        )
+        with engine.connect() as connection:
+            text = connection.execute(query).scalar_one_or_none()
+        return [] if text is None else [annotation_from_json(item) for item in json.loads(text)]
+
+    def record_annotations(self, book_id: str, annotations: Sequence[Annotation]) -> None:
+        engine = self._engine_creating_file()
+        text = json.dumps([annotation_to_json(a) for a in annotations], sort_keys=True, ensure_ascii=False)
+        with Session(engine) as session, session.begin():
+            session.merge(AgreedAnnotationsRow(device_id=self.device_id, book_id=book_id, annotations=text))
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
@@ -111,6 +140,32 @@ class SqlLedger:
             self._engine = create_engine(f"sqlite:///{self.path}")
             Base.metadata.create_all(self._engine)
         return self._engine
+
+
+def annotation_to_json(annotation: Annotation) -> dict[str, Any]:
+    where = annotation.range
+    return {
+        "kind": annotation.kind.value,
+        "range": [where.start.spine_index, where.start.offset, where.end.spine_index, where.end.offset],
+        "text": annotation.text,
+        "note": annotation.note,
+        "color": annotation.color,
+        "created": annotation.created.isoformat() if annotation.created else None,
+        "modified": annotation.modified.isoformat() if annotation.modified else None,
+    }
+
+
+def annotation_from_json(data: dict[str, Any]) -> Annotation:
+    start_spine, start, end_spine, end = (int(value) for value in data["range"])
+    return Annotation(
+        AnnotationKind(data["kind"]),
+        TextRange(TextPoint(start_spine, start), TextPoint(end_spine, end)),
+        text=data.get("text") or "",
+        note=data.get("note"),
+        color=data.get("color"),
+        created=datetime.fromisoformat(data["created"]) if data.get("created") else None,
+        modified=datetime.fromisoformat(data["modified"]) if data.get("modified") else None,
+    )
 
 
 def _dump(position: ReadingPosition | None) -> str:

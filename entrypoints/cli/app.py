@@ -427,6 +427,41 @@ def exit_code(report: RunReport) -> int:
     return EXIT_BOOK_FAILED if report.failed else EXIT_OK
 
 
+@app.command("annotations", cls=PlainHelpCommand, short_help="Highlights and notes from both sides, merged.")
+def annotations_command(
+    device: DeviceOption = None,
+    koreader_dir: KOReaderDirOption = None,
+    sd_card: SdCardOption = None,
+    book: BookOption = None,
+    set_: SetOption = None,
+    json_: JsonOption = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown, ready to paste into notes.")
+    ] = False,
+) -> None:
+    """List highlights and notes from both sides, merged, in reading order (every book that has any)."""
+    from application.book_names import resolve_books
+    from entrypoints.cli.annotation_views import annotations_json, annotations_markdown, annotations_text
+
+    if json_ and markdown:
+        raise Fail("--json and --markdown cannot be used together")
+    container = open_container(device, koreader_dir, sd_card, set_)
+    library = {b.book_id: b for b in container.kobo_library().books()}
+    chosen = resolve_books(book, list(library.values())) if book else sorted(library)
+    reader = container.annotations()
+    listings = [reader.listing(library[book_id]) for book_id in chosen]
+    if not book:
+        listings = [listing for listing in listings if listing.annotations or listing.unplaced]
+    if json_:
+        emit_json({"books": [annotations_json(listing) for listing in listings]})
+    elif markdown:
+        sys.stdout.write("\n".join(annotations_markdown(listing) for listing in listings))
+    else:
+        for listing in listings:
+            for line in annotations_text(listing):
+                print_line(out, line)
+
+
 # -- settings -------------------------------------------------------------------------------------
 
 

@@ -153,23 +153,38 @@ class ChangeDetector:
     def __init__(self) -> None:
         self.kobo: dict[str, KoboBook] = {}
         self.sidecars: dict[str, SidecarFingerprint] = {}
+        self.highlights: dict[str, str] = {}
 
     def snapshot(self, service: SyncService, book_ids: Iterable[str] | None = None) -> None:
         """Record the current state of these books (default: all)."""
         wanted = None if book_ids is None else set(book_ids)
+        highlights = highlight_revisions(service)
         for book in service.library():
             if wanted is None or book.book_id in wanted:
                 self.kobo[book.book_id] = book
                 self.sidecars[book.book_id] = sidecar_fingerprint(service.koreader, book.file_path)
+                self.highlights[book.book_id] = highlights.get(book.book_id, "")
 
     def changed(self, service: SyncService) -> list[str]:
-        """Books whose row or sidecar files differ from the snapshot (new books included)."""
+        """Books whose row, highlights or sidecar files differ from the snapshot (new books included)."""
         changed = []
+        highlights = highlight_revisions(service)
         for book in service.library():
             sidecar = sidecar_fingerprint(service.koreader, book.file_path)
-            if self.kobo.get(book.book_id) != book or self.sidecars.get(book.book_id) != sidecar:
+            if (
+                self.kobo.get(book.book_id) != book
+                or self.sidecars.get(book.book_id) != sidecar
+                or self.highlights.get(book.book_id, "") != highlights.get(book.book_id, "")
+            ):
                 changed.append(book.book_id)
         return changed
+
+
+def highlight_revisions(service: SyncService) -> dict[str, str]:
+    """Per book, a summary of Nickel's highlight rows (one query), when annotations are synced."""
+    if service.annotations is None or not service.settings.sync_annotations:
+        return {}
+    return service.annotations.kobo_annotations.revisions()
 
 
 def book_folders(books: Iterable[KoboBook]) -> set[Path]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from domain.annotation import Annotation
 from domain.decision import AgreedState
 
 
@@ -10,6 +13,7 @@ class FakeLedger:
         self.entries: dict[str, AgreedState] = {}
         self.declines: dict[str, str] = {}
         self.writes = 0
+        self.annotations: dict[str, list[Annotation]] = {}
 
     def get(self, book_id: str) -> AgreedState | None:
         return self.entries.get(book_id)
@@ -26,4 +30,11 @@ class FakeLedger:
 
     def decline(self, book_id: str, token: str) -> None:
         self.declines[book_id] = token
+        self.writes += 1
+
+    def agreed_annotations(self, book_id: str) -> list[Annotation]:
+        return list(self.annotations.get(book_id, []))
+
+    def record_annotations(self, book_id: str, annotations: Sequence[Annotation]) -> None:
+        self.annotations[book_id] = list(annotations)
         self.writes += 1

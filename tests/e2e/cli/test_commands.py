@@ -28,7 +28,7 @@ from tests.e2e.cli.devices import (
 SIDE_KEYS = {"percent", "status", "updated_at", "chapter"}
 BOOK_REPORT_KEYS = {
     "book_id", "title", "source", "kind", "decision", "reason", "scenario", "needs_confirmation",
-    "written", "error", "kobo", "koreader", "changes", "notes", "question",
+    "written", "error", "kobo", "koreader", "changes", "notes", "question", "annotations",
 }  # fmt: skip
 LIBRARY_KEYS = {
     "book_id", "title", "author", "series", "series_number", "source", "kind", "file_present",

@@ -24,6 +24,7 @@ from application.settings import Settings
 from domain.decision import Reason, Transfer
 from domain.policy import Action
 from entrypoints.container import build_container
+from tests.fakes.annotations import FakeKoboAnnotations, FakeKOReaderAnnotations
 from tests.fakes.book_content import FakeBookContent, FakeChapter
 from tests.fakes.clock import FixedClock
 from tests.fakes.kobo import FakeKoboLibrary
@@ -85,6 +86,8 @@ class World:
         container.book_content.override(providers.Object(self.content))
         container.ledger.override(providers.Object(self.ledger))
         container.clock.override(providers.Object(self.clock))
+        container.kobo_annotations.override(providers.Object(FakeKoboAnnotations()))
+        container.koreader_annotations.override(providers.Object(FakeKOReaderAnnotations()))
         service: SyncService = container.service()
         return service
 
