@@ -71,6 +71,6 @@ def test_without_book_every_book_with_annotations_is_listed(device: Path) -> Non
 
 def test_an_unknown_book_and_two_formats_are_usage_errors(device: Path) -> None:
     unknown = kksync("annotations", "--book", "nope", "--device", device)
-    assert unknown.returncode == 1 and "not in the Kobo database: nope" in unknown.stderr
+    assert unknown.returncode == 1 and "--book 'nope' fits no book on this Kobo" in unknown.stderr
     both = kksync("annotations", "--json", "--markdown", "--device", device)
     assert both.returncode == 1 and "cannot be used together" in both.stderr
