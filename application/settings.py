@@ -139,6 +139,7 @@ ALLOWED_VALUES = {
     "sync_to_kobo_older": ACTION_WORDS,
     "busy_timeout_seconds": "seconds, 0 to 600",
     "koreader_dir": "a folder (absolute path preferred); empty for <device>/.adds/koreader",
+    "sync_annotations": "true, false",
 }
 """What each setting accepts, in words, for help texts and error messages."""
 

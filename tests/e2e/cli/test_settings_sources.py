@@ -116,6 +116,7 @@ def test_config_show_prints_every_effective_value_and_its_source(main_device: Co
         "sync_to_kobo_older": "command line",
         "busy_timeout_seconds": "environment, KKSYNC_BUSY_TIMEOUT_SECONDS",
         "koreader_dir": "command line",
+        "sync_annotations": "default",
     }
     text = kksync("config", "show", "--device", layout.root).stdout
     assert text.splitlines()[0].endswith(
