@@ -17,7 +17,7 @@ from pathlib import Path
 
 from application.errors import KksyncError, StaleQuestion
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
-from application.positions import BookFile, is_syncable, kobo_position, koreader_position
+from application.positions import BookFile, is_syncable, kobo_position, koreader_position, unsyncable_reason
 from application.records import KoboBook
 from application.reports import BookReport, Question, RunReport
 from application.settings import Settings
@@ -180,6 +180,8 @@ class SyncService:
     def _assess(self, book: KoboBook, ledger: AgreedState | None) -> Assessment:
         file = BookFile(book, lambda b: self.content.open(b.file_path))
         syncable = is_syncable(book)
+        if not syncable:
+            file.notes.append(f"not syncable: {unsyncable_reason(book)}")
         kobo = kobo_position(book, file)
         koreader = koreader_position(self.koreader.read(book.file_path), file) if syncable else None
         decision = decide(kobo, koreader, ledger, self.settings.policy(), syncable=syncable)

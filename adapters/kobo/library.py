@@ -26,11 +26,11 @@ from adapters.kobo.bookmark import split_bookmark
 from adapters.kobo.connection import is_locked_error, is_read_only_error, open_engine, writing
 from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
 from adapters.kobo.dates import format_kobo_date, parse_kobo_date
-from adapters.kobo.files import file_state
+from adapters.kobo.files import FileCheck, check_file
 from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
 from application.errors import DeviceError, KoboDatabaseError, KoboDatabaseLocked, ReadOnlyDatabase
 from application.ports import Clock
-from application.records import BookKind, KoboBook, KoboChapter, KoboWrite
+from application.records import BookKind, FileState, KoboBook, KoboChapter, KoboWrite
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class NickelLibrary:
         book_id: str = row["ContentID"]
         kind = book_kind(row["MimeType"])
         file_path = self._layout.book_host_path(book_id)
+        check = self._check_file(row, file_path, kind, book_id in keyed)
         return KoboBook(
             book_id=book_id,
             title=row.get("Title"),
@@ -108,7 +109,8 @@ class NickelLibrary:
             kind=kind,
             device_path=self._layout.book_device_path(book_id),
             file_path=file_path,
-            file_state=file_state(file_path, kind, has_content_keys=book_id in keyed),
+            file_state=check.state,
+            file_problem=check.reason,
             read_status=_int_or(row.get("ReadStatus"), 0) or 0,
             percent_read=_int_or(row.get("___PercentRead"), None),
             date_last_read=parse_kobo_date(row.get("DateLastRead")),
@@ -116,6 +118,19 @@ class NickelLibrary:
             chapters=_chapters(book_id, chapter_rows) if kind is BookKind.KEPUB else (),
             image_id=row.get("ImageId"),
         )
+
+    def _check_file(self, row: Row, file_path: Path, kind: BookKind, has_keys: bool) -> FileCheck:
+        """The file's state and, when it cannot be synced, the most useful reason why."""
+        book_id: str = row["ContentID"]
+        unreachable = self._layout.unreachable_reason(book_id)
+        if unreachable is not None:
+            return FileCheck(FileState.MISSING, unreachable)
+        check = check_file(file_path, kind, has_content_keys=has_keys)
+        if check.state is FileState.MISSING and str(row.get("IsDownloaded")).lower() == NICKEL_FALSE:
+            return FileCheck(FileState.MISSING, "not downloaded to the Kobo (IsDownloaded='false')")
+        if check.state is FileState.READABLE and kind is BookKind.OTHER:
+            return FileCheck(check.state, f"MimeType {row.get('MimeType')!r} is not EPUB, kepub or PDF")
+        return check
 
     def _probe(self, connection: Connection) -> NickelTables:
         """Learn the schema once per instance; warn once about columns this firmware lacks."""

@@ -14,6 +14,7 @@ from domain.position import ReadingPosition
 from entrypoints.presenters import iso
 
 STATUS_WORDS = {"UNOPENED": "unread", "READING": "reading", "FINISHED": "finished", "ABANDONED": "on hold"}
+NOT_SYNCABLE_NOTE = "not syncable: "
 ARROWS = {Transfer.PULL: "Kobo → KOReader", Transfer.PUSH: "KOReader → Kobo"}
 
 
@@ -56,6 +57,9 @@ def decision_text(report: BookReport, dry_run: bool) -> str:
     scenario = f" ({decision.scenario.value.lower()})" if decision.scenario is not None else ""
     if decision.transfer is Transfer.SKIP:
         reason = decision.reason.value.lower().replace("_", " ") if decision.reason else "skip"
+        why = next((note for note in report.notes if note.startswith(NOT_SYNCABLE_NOTE)), None)
+        if why is not None:
+            reason = f"{reason}:\n{escape(why[len(NOT_SYNCABLE_NOTE) :])}"
         return f"[dim]{reason}{scenario}[/dim]"
     arrow = ARROWS[decision.transfer] + scenario
     if report.written:
@@ -103,6 +107,8 @@ def details(report: RunReport) -> Iterator[str]:
             for change in book.changes:
                 yield f"  {book.title}: {change}"
         for note in book.notes:
+            if note.startswith(NOT_SYNCABLE_NOTE):
+                continue  # shown in the table
             yield f"  note: {book.title}: {note}"
 
 
@@ -116,7 +122,7 @@ def library_table(rows: list[dict[str, Any]]) -> Table:
             row["author"] or "",
             row["source"],
             row["kind"],
-            "yes" if row["readable"] else ("present" if row["file_present"] else "missing"),
+            "yes" if row["readable"] else row["not_syncable_reason"] or "no",
             _percent(row["kobo"]),
             _percent(row["koreader"]),
         )
