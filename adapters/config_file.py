@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from application.errors import ConfigurationError
+from application.errors import ConfigurationError, DeviceError
+from application.messages import cannot_write
 from application.settings import Settings, parse_value
 
 ENV_PREFIX = "KKSYNC_"
@@ -71,10 +73,19 @@ def write_setting(device_root: Path, key: str, value: Any) -> Settings:
 def _write_toml(path: Path, values: Mapping[str, Any]) -> None:
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".toml.tmp")
-    temporary.write_text(
-        "# kksync settings for this Kobo (see README 'Settings')\n" + tomli_w.dumps(dict(values)),
-        encoding="utf-8",
-    )
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(
+            "# kksync settings for this Kobo (see README 'Settings')\n" + tomli_w.dumps(dict(values)),
+            encoding="utf-8",
+        )
+        os.replace(temporary, path)
+    except OSError as error:
+        _discard(temporary)
+        raise DeviceError(f"the setting was not stored: {cannot_write(path, error)}") from None
+
+
+def _discard(temporary: Path) -> None:
+    with contextlib.suppress(OSError):  # on a read-only file system it was never created
+        temporary.unlink(missing_ok=True)

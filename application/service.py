@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from application.errors import KksyncError, StaleQuestion
+from application.errors import BookContentError, KksyncError, ReadOnlyDatabase, StaleQuestion
+from application.messages import read_only_device
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
 from application.positions import BookFile, is_syncable, kobo_position, koreader_position, unsyncable_reason
 from application.records import KoboBook
@@ -111,6 +112,18 @@ class SyncService:
     ) -> RunReport:
         return self._run(book_ids, prompter, dry_run=False, on_book=on_book)
 
+    def check_writable(self) -> None:
+        """Refuse a whole sync up front when the Kobo cannot be written (mounted read-only, say).
+
+        Without this every book would fail on its own, even those already in sync (their ledger
+        entry cannot be written), and the person would read a list of failures instead of the one
+        thing to fix.
+        """
+        try:
+            self.kobo.ensure_writable()
+        except ReadOnlyDatabase as error:
+            raise ReadOnlyDatabase(read_only_device(_one_line(error))) from None
+
     def sync_book(self, book_id: str, prompter: Prompter) -> BookReport:
         return self.sync_all(prompter, [book_id]).books[0]
 
@@ -172,6 +185,10 @@ class SyncService:
         try:
             assessment = self._assess(book, ledger)
             return self._process(assessment, prompter, dry_run)
+        except BookContentError as error:
+            if assessment is None:  # a chapter unreadable while reading positions: not syncable
+                return _unreadable_book(book, _one_line(error))
+            return _failed(book, assessment, _one_line(error))
         except Exception as error:  # one bad book never stops the run
             if not isinstance(error, KksyncError | OSError):
                 log.exception("unexpected error on %s", book.book_id)
@@ -320,6 +337,18 @@ def _report(
         notes=tuple(dict.fromkeys(all_notes)),
         changes=planned.changes if planned else (),
         question=question,
+    )
+
+
+def _unreadable_book(book: KoboBook, message: str) -> BookReport:
+    """A book whose file turned out unreadable while it was being read: not syncable, with why."""
+    return BookReport(
+        book_id=book.book_id,
+        title=book.title or book.book_id,
+        source=book.source,
+        kind=book.kind,
+        decision=ConflictDecision(Transfer.SKIP, Reason.NOT_SYNCABLE),
+        notes=(f"not syncable: {message}",),
     )
 
 

@@ -7,7 +7,9 @@ integrity_check`` before it counts; only the newest ``keep`` copies are kept.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import re
 import sqlite3
 from contextlib import closing
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from application.errors import BackupError
+from application.messages import cannot_write
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +38,11 @@ class BackupStore:
         """Copy ``source`` into a new backup file, verify it, prune old ones; return its path."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            _check_writable(self.folder)
             target = self._free_name(now)
         except OSError as error:
-            raise self._failed(error) from error
+            message = f"Backup of the Kobo database failed: {cannot_write(self.folder, error)}"
+            raise BackupError(message) from None
         partial = target.with_name(target.name + PARTIAL_SUFFIX)
         try:
             self._write(source, partial, target)
@@ -88,6 +93,15 @@ class BackupStore:
             counter += 1
             candidate = self.folder / f"KoboReader-{stamp}-{counter}.sqlite"
         return candidate
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before SQLite does, with the reason SQLite would not give ("unable to open database file")."""
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is not None and statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder))
+    if not os.access(folder, os.W_OK):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
 
 
 def integrity_problem(path: Path) -> str | None:

@@ -11,6 +11,7 @@ syncable" alone cannot tell a missing file from a DRM-protected one.
 
 from __future__ import annotations
 
+import errno
 import logging
 import stat
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ def check_file(path: Path, kind: BookKind, *, has_content_keys: bool = False) ->
         info = path.stat()
     except FileNotFoundError:
         return FileCheck(FileState.MISSING, "book file missing")
-    except OSError as error:  # e.g. a name longer than the file system allows
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            return FileCheck(FileState.MISSING, "its path is longer than the file system allows")
         return FileCheck(FileState.MISSING, f"book file cannot be looked at ({error.strerror or error})")
     if stat.S_ISDIR(info.st_mode):
         return FileCheck(FileState.MISSING, "book path is a folder, not a file")

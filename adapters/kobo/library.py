@@ -228,10 +228,10 @@ class NickelLibrary:
         folder = self._database.parent
         for path in (self._database, folder):
             if not os.access(path, os.W_OK):
-                raise ReadOnlyDatabase(f"Kobo database {self._database} is read-only: cannot write {path}")
+                raise ReadOnlyDatabase(f"cannot write {path}: it is read-only")
         if self._database.stat().st_mode & 0o222 == 0:
             raise ReadOnlyDatabase(f"Kobo database {self._database} is marked read-only")
-        if _on_read_only_file_system(folder):
+        if on_read_only_file_system(folder):
             raise ReadOnlyDatabase(f"Kobo database {self._database} is on a read-only file system")
 
     def backup(self) -> Path:
@@ -311,7 +311,7 @@ def _text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _on_read_only_file_system(folder: Path) -> bool:
+def on_read_only_file_system(folder: Path) -> bool:
     statvfs = getattr(os, "statvfs", None)
     if statvfs is None:  # pragma: no cover - Windows has no statvfs; os.access covers it there
         return False

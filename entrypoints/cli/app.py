@@ -19,14 +19,18 @@ from rich.prompt import Confirm
 from adapters.config_file import config_path, load_settings, write_setting
 from adapters.device import find_mounted_kobos, is_kobo_root, mount_candidates
 from application.errors import ConfigurationError, DeviceError, KksyncError
+from application.messages import os_failure
 from application.reports import BookReport, Question, RunReport
 from application.service import AlwaysYes, NobodyToAsk, SyncService
 from application.settings import Settings
 from entrypoints.cli import render
+from entrypoints.cli.log_level import log_level
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import library_book_json, run_report_json
 
 EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED = 0, 1, 2
+REPORT_BUG = "(a bug in kksync: please report it with the output of KKSYNC_LOG=DEBUG)"
+log = logging.getLogger(__name__)
 
 app = typer.Typer(
     help="Keep reading progress in sync between a Kobo's own library and KOReader, both ways.",
@@ -253,6 +257,8 @@ def sync(
     if yes and interactive:
         raise Fail("--yes and --interactive cannot be used together")
     service = open_container(device, koreader_dir, sd_card, set_).service()
+    if not dry_run:
+        service.check_writable()
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
     report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)
@@ -369,12 +375,17 @@ def show_usage_error(error: typer.TyperException) -> None:
 
 def main() -> None:
     """Console entry point: exit 0 done, 1 usage/configuration/device error, 2 a book failed."""
-    logging.basicConfig(level=os.environ.get("KKSYNC_LOG", "WARNING").upper(), stream=sys.stderr)
+    level, complaint = log_level(os.environ.get("KKSYNC_LOG"))
+    logging.basicConfig(level=level, stream=sys.stderr)
+    if complaint is not None:
+        print_line(err, f"kksync: {complaint}")
     try:
         result = app(standalone_mode=False)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except typer.Abort:
+    except typer.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):
+            raise abort.__cause__ from None  # the launcher says "interrupted" and exits 130
         err.print("Aborted.")
         sys.exit(EXIT_USAGE)
     except typer.TyperException as error:  # a bad option or argument: usage line + one-line reason
@@ -385,6 +396,14 @@ def main() -> None:
         sys.exit(EXIT_USAGE)
     except KksyncError as error:
         print_line(err, f"kksync: {error}")
+        sys.exit(EXIT_USAGE)
+    except OSError as error:  # a file-system failure no adapter translated: still one line
+        log.debug("file-system error", exc_info=True)
+        print_line(err, f"kksync: {os_failure(error)}")
+        sys.exit(EXIT_USAGE)
+    except Exception as error:  # a bug: one line, the details only with KKSYNC_LOG=DEBUG
+        log.debug("unexpected error", exc_info=True)
+        print_line(err, f"kksync: internal error: {type(error).__name__}: {error} {REPORT_BUG}")
         sys.exit(EXIT_USAGE)
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
