@@ -25,6 +25,7 @@ from application.service import AlwaysYes, NobodyToAsk, SyncService
 from application.settings import Settings
 from entrypoints.cli import render
 from entrypoints.cli.log_level import log_level
+from entrypoints.cli.run_lock import claim_device
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import library_book_json, run_report_json
 
@@ -250,18 +251,26 @@ def sync(
             show_default=False,
         ),
     ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another kksync is syncing this Kobo, wait for it to finish.")
+    ] = False,
     set_: SetOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Run the decisions: pull into KOReader, push into the Kobo, per the settings."""
     if yes and interactive:
         raise Fail("--yes and --interactive cannot be used together")
-    service = open_container(device, koreader_dir, sd_card, set_).service()
+    container = open_container(device, koreader_dir, sd_card, set_)
+    service = container.service()
+    lock = None
     if not dry_run:
         service.check_writable()
+        lock = claim_device(container.layout().root, wait=wait, say=lambda text: print_line(err, text))
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
     report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)
+    if lock is not None:
+        lock.release()
     show(report, json_, title="Dry run: nothing was written" if dry_run else "Sync")
     raise typer.Exit(exit_code(report))
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from watchdog.observers import Observer
 
+from adapters.device_lock import DAEMON, DeviceBusy, DeviceLock
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
 from entrypoints.daemon.rpc import build_dispatcher
@@ -28,15 +29,13 @@ from entrypoints.daemon.rpc_methods import kksync_version
 from entrypoints.daemon.rpc_socket import RpcSocketServer
 from entrypoints.daemon.runtime_dir import (
     DaemonRefused,
-    DeviceLock,
     already_running,
     check_socket_path,
     default_socket,
-    device_key,
+    device_lock_path,
     live_daemon,
     remove_daemon_file,
     remove_stale_socket,
-    runtime_dir,
     write_daemon_file,
 )
 from entrypoints.daemon.service_host import ServiceHost
@@ -103,8 +102,15 @@ class Daemon:
             raise
 
     def _claim(self) -> None:
-        self._lock = DeviceLock(runtime_dir() / f"{device_key(self.root)}.lock")
-        self._lock.acquire(self.root)
+        self._lock = DeviceLock(device_lock_path(self.root))
+        try:
+            self._lock.acquire(DAEMON)
+        except DeviceBusy as busy:
+            if busy.holder.role == DAEMON:
+                raise DaemonRefused(already_running(self.root)) from None
+            holder = busy.holder.pid_text
+            message = f"a kksync sync ({holder}) is syncing {self.root}; start the daemon when it is done"
+            raise DaemonRefused(message) from None
         if live_daemon(self.root) is not None:  # e.g. one started with another XDG_RUNTIME_DIR
             raise DaemonRefused(already_running(self.root))
         self.socket_path = self.requested_socket or default_socket(self.root)
