@@ -15,7 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from application.errors import BookContentError, KksyncError, ReadOnlyDatabase, StaleQuestion
+from application.errors import (
+    BookContentError,
+    KksyncError,
+    KoboDatabaseLocked,
+    ReadOnlyDatabase,
+    StaleQuestion,
+)
 from application.messages import read_only_device
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
 from application.positions import BookFile, is_syncable, kobo_position, koreader_position, unsyncable_reason
@@ -34,6 +40,12 @@ BookCallback = Callable[[BookReport], None]
 BACKUP_REUSE = timedelta(hours=1)
 """A long-lived service (the daemon) backs up again before writing once its backup is this old;
 a command-line run is one service, so it backs up before its first write every time."""
+
+
+LOCKED_EARLIER = (
+    "not written: the Kobo database stayed locked earlier in this run (is Nickel busy?), "
+    "so kksync did not wait again; sync again when the Kobo is idle"
+)
 
 
 class NobodyToAsk:
@@ -267,7 +279,11 @@ class SyncService:
         now = self.clock.now()
         if decision.transfer is Transfer.PUSH:
             self._prepare_kobo_writes()
-            self.kobo.write(book.book_id, push_write(position, assessment.file, now)[0])
+            try:
+                self.kobo.write(book.book_id, push_write(position, assessment.file, now)[0])
+            except KoboDatabaseLocked:  # waited once: the other pushes of this run do not wait again
+                self._kobo_failure = LOCKED_EARLIER
+                raise
             book = self.kobo.book(book.book_id) or book
         else:
             self.koreader.write(book.file_path, pull_write(position, assessment.file, now)[0])

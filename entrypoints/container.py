@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.device import DeviceLayout, default_sd_card, device_id
 from adapters.epub.content import EpubContent
+from adapters.kobo.connection import OnWait
 from adapters.kobo.library import NickelLibrary
 from adapters.koreader.library import SidecarLibrary
 from adapters.ledger.sql_ledger import SqlLedger
@@ -31,8 +32,14 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Object(Settings())
     clock = providers.Singleton(SystemClock)
     layout = providers.Singleton(DeviceLayout, root=config.device, sd_root=config.sd_root)
+    on_wait: providers.Object[OnWait | None] = providers.Object(None)
+    """Called when a Kobo database lock is about to be waited for (the CLI says so on stderr)."""
     kobo_library = providers.Singleton(
-        NickelLibrary, layout=layout, busy_timeout_seconds=config.busy_timeout_seconds, clock=clock
+        NickelLibrary,
+        layout=layout,
+        busy_timeout_seconds=config.busy_timeout_seconds,
+        clock=clock,
+        on_wait=on_wait,
     )
     koreader_library = providers.Singleton(SidecarLibrary, layout=layout, koreader_dir=config.koreader_dir)
     book_content = providers.Singleton(EpubContent)
@@ -52,7 +59,9 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(device: Path, settings: Settings, sd_root: Path | None = None) -> Container:
+def build_container(
+    device: Path, settings: Settings, sd_root: Path | None = None, on_wait: OnWait | None = None
+) -> Container:
     """A container for one Kobo with the effective settings (and its SD card, when there is one)."""
     container = Container()
     container.config.from_dict(
@@ -64,4 +73,6 @@ def build_container(device: Path, settings: Settings, sd_root: Path | None = Non
         }
     )
     container.settings.override(providers.Object(settings))
+    if on_wait is not None:
+        container.on_wait.override(providers.Object(on_wait))
     return container

@@ -23,7 +23,7 @@ from adapters.clock import SystemClock
 from adapters.device import DeviceLayout
 from adapters.kobo.backup import BackupStore
 from adapters.kobo.bookmark import split_bookmark
-from adapters.kobo.connection import is_locked_error, is_read_only_error, open_engine, writing
+from adapters.kobo.connection import OnWait, is_locked_error, is_read_only_error, open_engine, writing
 from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
 from adapters.kobo.dates import format_kobo_date, parse_kobo_date
 from adapters.kobo.files import FileCheck, check_file
@@ -46,7 +46,11 @@ class NickelLibrary:
     """Books, chapters and reading state in Nickel's database; pushes written back to it."""
 
     def __init__(
-        self, layout: DeviceLayout, busy_timeout_seconds: float = 10.0, clock: Clock | None = None
+        self,
+        layout: DeviceLayout,
+        busy_timeout_seconds: float = 10.0,
+        clock: Clock | None = None,
+        on_wait: OnWait | None = None,
     ) -> None:
         self._layout = layout
         self._database = layout.database
@@ -54,9 +58,12 @@ class NickelLibrary:
             raise DeviceError(f"No Kobo database at {self._database}")
         self._busy_timeout = busy_timeout_seconds
         self._clock: Clock = clock or SystemClock()
-        self._engine = open_engine(self._database, busy_timeout_seconds)
+        self._on_wait = on_wait
+        self._engine = open_engine(self._database, busy_timeout_seconds, on_wait)
         self._tables: NickelTables | None = None
-        self._backups = BackupStore(layout.kksync_dir / "backups", keep=BACKUPS_KEPT)
+        self._backups = BackupStore(
+            layout.kksync_dir / "backups", keep=BACKUPS_KEPT, busy_timeout=busy_timeout_seconds
+        )
 
     @property
     def database(self) -> Path:
@@ -88,7 +95,13 @@ class NickelLibrary:
                 chapter_rows = connection.execute(_chapters_query(tables, book_id)).mappings().all()
                 keyed = _keyed_volumes(connection, tables, book_id)
         except DBAPIError as error:
-            raise DeviceError(f"Cannot read the Kobo database {self._database}: {error.orig}") from error
+            if is_locked_error(error.orig):
+                message = (
+                    f"the Kobo database {self._database} stayed locked for {self._busy_timeout:g} s "
+                    "(is Nickel busy?); nothing was read. Sync again when the Kobo is idle"
+                )
+                raise KoboDatabaseLocked(message) from None
+            raise DeviceError(f"Cannot read the Kobo database {self._database}: {error.orig}") from None
         chapters_by_book: dict[str, list[Row]] = defaultdict(list)
         for row in chapter_rows:
             chapters_by_book[row["BookID"]].append(row)
@@ -239,7 +252,7 @@ class NickelLibrary:
             source = connection.connection.driver_connection
             if not isinstance(source, sqlite3.Connection):  # pragma: no cover - pysqlite always is
                 raise DeviceError(f"Cannot back up {self._database}: unexpected driver connection")
-            return self._backups.take(source, self._clock.now())
+            return self._backups.take(source, self._clock.now(), on_wait=self._on_wait)
 
 
 def _books_query(tables: NickelTables, book_id: str | None) -> Select[Any]:

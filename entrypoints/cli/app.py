@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -127,7 +127,15 @@ def open_container(
     assignments: list[str] | None = None,
 ) -> Container:
     root = resolve_device(device)
-    return build_container(root, effective_settings(root, koreader_dir, assignments), sd_card)
+    settings = effective_settings(root, koreader_dir, assignments)
+    return build_container(root, settings, sd_card, on_wait=waiting_for_nickel(settings))
+
+
+def waiting_for_nickel(settings: Settings) -> Callable[[], None]:
+    """Said on stderr when the Kobo database is locked, before waiting for it: never a silent wait."""
+    seconds = settings.busy_timeout_seconds
+    text = f"waiting for Nickel… (the Kobo database is locked; giving up after {seconds:g} s)"
+    return lambda: print_line(err, text)
 
 
 def print_line(console: Console, text: str) -> None:
