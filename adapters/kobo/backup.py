@@ -88,6 +88,22 @@ class BackupStore:
                 found.append((match["stamp"], int(match["counter"] or 0), path))
         return [path for _, _, path in sorted(found)]
 
+    def remove_partials(self) -> list[Path]:
+        """Delete unfinished copies an interrupted run left (``KoboReader-<stamp>.sqlite.partial``
+        and its journal); only this store's own names are touched."""
+        removed = []
+        for path in self.folder.glob("KoboReader-*.sqlite.partial*"):
+            name = path.name.removesuffix("-journal").removesuffix(PARTIAL_SUFFIX)
+            if _BACKUP_NAME.fullmatch(name) is None or not path.is_file():
+                continue
+            try:
+                path.unlink()
+            except OSError as error:
+                logger.warning("could not remove the unfinished backup %s: %s", path, error)
+                continue
+            removed.append(path)
+        return removed
+
     def prune(self) -> None:
         """Delete all but the newest ``keep`` backups."""
         existing = self.backups()

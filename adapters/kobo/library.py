@@ -247,6 +247,10 @@ class NickelLibrary:
         if on_read_only_file_system(folder):
             raise ReadOnlyDatabase(f"Kobo database {self._database} is on a read-only file system")
 
+    def remove_unfinished_backups(self) -> list[Path]:
+        """Delete backups an interrupted run left half-copied (``….sqlite.partial``)."""
+        return self._backups.remove_partials()
+
     def backup(self) -> Path:
         with self._engine.connect() as connection:
             source = connection.connection.driver_connection

@@ -18,8 +18,10 @@ from rich.prompt import Confirm
 
 from adapters.config_file import config_path, load_settings, write_setting
 from adapters.device import find_mounted_kobos, is_kobo_root, mount_candidates
+from adapters.leftovers import remove_leftovers
 from application.errors import ConfigurationError, DeviceError, KksyncError
 from application.messages import os_failure
+from application.records import FileState
 from application.reports import BookReport, Question, RunReport
 from application.service import AlwaysYes, NobodyToAsk, SyncService
 from application.settings import Settings
@@ -274,6 +276,8 @@ def sync(
     if not dry_run:
         service.check_writable()
         lock = claim_device(container.layout().root, wait=wait, say=lambda text: print_line(err, text))
+        readable = (b.file_path for b in service.library() if b.file_state is FileState.READABLE)
+        remove_leftovers(container.kobo_library(), container.koreader_library(), readable)
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
     report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)
