@@ -36,6 +36,7 @@ from domain.position import ReadingPosition
 log = logging.getLogger(__name__)
 
 BookCallback = Callable[[BookReport], None]
+BooksCallback = Callable[[list[KoboBook]], None]
 
 BACKUP_REUSE = timedelta(hours=1)
 """A long-lived service (the daemon) backs up again before writing once its backup is this old;
@@ -121,8 +122,11 @@ class SyncService:
         prompter: Prompter,
         book_ids: Iterable[str] | None = None,
         on_book: BookCallback | None = None,
+        before_books: BooksCallback | None = None,
     ) -> RunReport:
-        return self._run(book_ids, prompter, dry_run=False, on_book=on_book)
+        """Sync; ``before_books`` sees the run's books once read, before any is synced (e.g. to
+        tidy up after an interrupted run without reading the library twice)."""
+        return self._run(book_ids, prompter, dry_run=False, on_book=on_book, before_books=before_books)
 
     def check_writable(self) -> None:
         """Refuse a whole sync up front when the Kobo cannot be written (mounted read-only, say).
@@ -168,6 +172,7 @@ class SyncService:
         *,
         dry_run: bool,
         on_book: BookCallback | None,
+        before_books: BooksCallback | None = None,
     ) -> RunReport:
         books = self.kobo.books()
         if book_ids is not None:
@@ -177,6 +182,8 @@ class SyncService:
             if missing:
                 raise KksyncError(f"not in the Kobo database: {', '.join(missing)}")
             books = [by_id[book_id] for book_id in wanted]
+        if before_books is not None:
+            before_books(books)
         agreed = self.ledger.all()
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh

@@ -21,7 +21,7 @@ from adapters.device import find_mounted_kobos, is_kobo_root, mount_candidates
 from adapters.leftovers import remove_leftovers
 from application.errors import ConfigurationError, DeviceError, KksyncError
 from application.messages import os_failure
-from application.records import FileState
+from application.records import FileState, KoboBook
 from application.reports import BookReport, Question, RunReport
 from application.service import AlwaysYes, NobodyToAsk, SyncService
 from application.settings import Settings
@@ -276,15 +276,23 @@ def sync(
     if not dry_run:
         service.check_writable()
         lock = claim_device(container.layout().root, wait=wait, say=lambda text: print_line(err, text))
-        readable = (b.file_path for b in service.library() if b.file_state is FileState.READABLE)
-        remove_leftovers(container.kobo_library(), container.koreader_library(), readable)
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
-    report = run_with_progress(service, book, dry_run, prompter, show_bar=not book)
+    report = run_with_progress(service, book, dry_run, prompter, show_bar=not book, tidy=tidy_up(container))
     if lock is not None:
         lock.release()
     show(report, json_, title="Dry run: nothing was written" if dry_run else "Sync")
     raise typer.Exit(exit_code(report))
+
+
+def tidy_up(container: Container) -> Callable[[list[KoboBook]], None]:
+    """Before a sync (holding the lock): remove what an interrupted run left beside these books."""
+
+    def tidy(books: list[KoboBook]) -> None:
+        readable = (b.file_path for b in books if b.file_state is FileState.READABLE)
+        remove_leftovers(container.kobo_library(), container.koreader_library(), readable)
+
+    return tidy
 
 
 def run_with_progress(
@@ -293,6 +301,7 @@ def run_with_progress(
     dry_run: bool,
     prompter: AlwaysYes | TerminalPrompter | NobodyToAsk,
     show_bar: bool,
+    tidy: Callable[[list[KoboBook]], None] | None = None,
 ) -> RunReport:
     total = len(book_ids) if book_ids else len(service.library())
     with ProgressBar(total, show_bar) as bar:
@@ -300,7 +309,7 @@ def run_with_progress(
             prompter.bar = bar
         if dry_run:
             return service.plan(book_ids or None, on_book=bar.advance)
-        return service.sync_all(prompter, book_ids or None, on_book=bar.advance)
+        return service.sync_all(prompter, book_ids or None, on_book=bar.advance, before_books=tidy)
 
 
 def show(report: RunReport, as_json: bool, title: str) -> None:

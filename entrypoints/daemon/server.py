@@ -22,6 +22,8 @@ from typing import Any
 from watchdog.observers import Observer
 
 from adapters.device_lock import DAEMON, DeviceBusy, DeviceLock
+from adapters.leftovers import remove_leftovers
+from application.records import FileState, KoboBook
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
 from entrypoints.daemon.rpc import build_dispatcher
@@ -195,12 +197,20 @@ class Daemon:
 
         def first_sync(service: SyncService) -> None:
             if self._auto_sync():
-                self._log_run(service.sync_all(NobodyToAsk(), on_book=self._unless_stopping).books)
+                report = service.sync_all(
+                    NobodyToAsk(), on_book=self._unless_stopping, before_books=self._tidy
+                )
+                self._log_run(report.books)
             self.detector.snapshot(service)
 
         folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
         self.host.run(first_sync, timeout=None)
+
+    def _tidy(self, books: list[KoboBook]) -> None:
+        """Remove what an interrupted run left (the daemon holds the device lock, so none runs now)."""
+        readable = (b.file_path for b in books if b.file_state is FileState.READABLE)
+        remove_leftovers(self.host.container.kobo_library(), self.host.container.koreader_library(), readable)
 
     def _on_batch(self, paths: set[str]) -> None:
         if self.stopping.is_set():
