@@ -31,7 +31,7 @@ from entrypoints.cli.run_lock import claim_device
 from entrypoints.container import Container, build_container
 from entrypoints.presenters import library_book_json, run_report_json
 
-EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED = 0, 1, 2
+EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 130
 REPORT_BUG = "(a bug in kksync: please report it with the output of KKSYNC_LOG=DEBUG)"
 log = logging.getLogger(__name__)
 
@@ -411,11 +411,11 @@ def main() -> None:
         print_line(err, f"kksync: {complaint}")
     try:
         result = app(standalone_mode=False)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort as abort:
-        if isinstance(abort.__cause__, KeyboardInterrupt):
-            raise abort.__cause__ from None  # the launcher says "interrupted" and exits 130
+    except (typer.Exit, typer.Abort) as stopped:
+        if isinstance(stopped.__cause__, KeyboardInterrupt):  # Ctrl-C at a prompt
+            raise stopped.__cause__ from None  # the launcher says "interrupted" and exits 130
+        if isinstance(stopped, typer.Exit):
+            sys.exit(stopped.exit_code)
         err.print("Aborted.")
         sys.exit(EXIT_USAGE)
     except typer.TyperException as error:  # a bad option or argument: usage line + one-line reason
@@ -435,6 +435,8 @@ def main() -> None:
         log.debug("unexpected error", exc_info=True)
         print_line(err, f"kksync: internal error: {type(error).__name__}: {error} {REPORT_BUG}")
         sys.exit(EXIT_USAGE)
+    if result == EXIT_INTERRUPTED:  # without standalone mode, Typer returns Ctrl-C as a plain 130
+        raise KeyboardInterrupt  # the launcher says "interrupted" and exits 130
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 

@@ -21,6 +21,9 @@ def main() -> None:
         run_command()
     except KeyboardInterrupt:
         interrupted()
+    except SystemExit:  # done: a Ctrl-C while Python shuts down must not undo the exit code
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise
 
 
 def interrupted() -> None:

@@ -202,7 +202,8 @@ def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(main_device: CopyDevice) 
         assert TRACEBACK not in stderr + stdout, f"after {delay} s: {stderr}"
         if process.returncode == 130:
             interrupted += 1
-            assert _kksync_lines(stderr) == ["kksync: interrupted; nothing was left half-written"]
+            expected = ["kksync: interrupted; nothing was left half-written"]
+            assert _kksync_lines(stderr) == expected, (delay, stderr)
         else:
             assert process.returncode == 0, stderr  # it had finished before the signal
         leftovers = [p for p in layout.root.rglob("*") if p.name.endswith((".kksync-tmp", ".partial"))]
