@@ -8,6 +8,7 @@ reset``) and ``config show`` still work and can name the line that is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import tomllib
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from application.errors import ConfigurationError
+from application.errors import ConfigurationError, DeviceError
+from application.messages import cannot_write
 from application.settings import Settings, parse_value
 
 ENV_PREFIX = "KKSYNC_"
@@ -226,14 +228,22 @@ def _rewrite(file: ConfigFile, values: Mapping[str, Any]) -> None:
     import tomli_w
 
     path = file.path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if file.problems or (file.exists and not values):
-        backup = path.with_name(path.name + ".bak")
-        os.replace(path, backup)
     temporary = path.with_suffix(".toml.tmp")
-    temporary.write_text(
-        "# kksync settings for this Kobo (see README 'Settings')\n"
-        + tomli_w.dumps({k: v for k, v in values.items() if v is not None}),
-        encoding="utf-8",
-    )
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if file.problems or (file.exists and not values):
+            os.replace(path, path.with_name(path.name + ".bak"))
+        temporary.write_text(
+            "# kksync settings for this Kobo (see README 'Settings')\n"
+            + tomli_w.dumps({k: v for k, v in values.items() if v is not None}),
+            encoding="utf-8",
+        )
+        os.replace(temporary, path)
+    except OSError as error:
+        _discard(temporary)
+        raise DeviceError(f"the setting was not stored: {cannot_write(path, error)}") from None
+
+
+def _discard(temporary: Path) -> None:
+    with contextlib.suppress(OSError):  # on a read-only file system it was never created
+        temporary.unlink(missing_ok=True)

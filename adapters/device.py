@@ -108,9 +108,25 @@ class DeviceLayout:
         places = [f"{folder}/{content_id}" for folder in STORE_BOOK_FOLDERS]
         for device_path in places:
             host = self.to_host(device_path)
-            if host is not None and host.exists():
+            if host is not None and _exists(host):
                 return device_path, host
         return places[0], self.to_host(places[0])
+
+    def unreachable_reason(self, content_id: str) -> str | None:
+        """Why kksync will not look for this book's file, or None when it has a place on this host."""
+        if not content_id.startswith(FILE_SCHEME):
+            if _is_plain_name(content_id):
+                return None
+            return "its ContentID is not a plain file name ('/', '..', '\\', ':' or NUL); not followed"
+        device_path = content_id[len(FILE_SCHEME) :]
+        mount = next((base for base in MOUNTS if _is_within(device_path, str(base))), None)
+        if mount is None:
+            return f"its path is outside the Kobo's storage (not under {ONBOARD} or {SD_CARD})"
+        if _inside_mount(device_path, warn=False) is None:
+            return "its path leaves the Kobo's storage or holds a name it cannot store ('..', '\\', ':', NUL)"
+        if mount == SD_CARD and self.sd_root is None:
+            return "it is on the SD card, which is not mounted here (pass --sd-card DIR)"
+        return None
 
     def _unreachable_book(self) -> Path:
         """A host path inside the device where no file is ever created, in a folder that never exists.
@@ -133,7 +149,7 @@ class DeviceLayout:
         return None
 
 
-def _inside_mount(device_path: str) -> tuple[PurePosixPath, PurePosixPath] | None:
+def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath, PurePosixPath] | None:
     """(mount, path inside it with ``.`` and ``..`` resolved) for a path on the device, else None.
 
     ``..`` is resolved on the text alone: the Kobo's FAT file systems have no links, and the
@@ -148,9 +164,18 @@ def _inside_mount(device_path: str) -> tuple[PurePosixPath, PurePosixPath] | Non
     rest = device_path[len(str(mount)) :].lstrip("/")
     relative = posixpath.normpath(rest) if rest else "."
     if relative == ".." or relative.startswith("../") or not FORBIDDEN_NAME_CHARACTERS.isdisjoint(relative):
-        _warn_refused(device_path)
+        if warn:
+            _warn_refused(device_path)
         return None
     return mount, PurePosixPath(relative)
+
+
+def _exists(path: Path) -> bool:
+    """``Path.exists`` that answers False for a name the file system cannot even hold (too long)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _is_within(path: str, mount: str) -> bool:

@@ -41,6 +41,10 @@ class ReadOnlyDatabase(DeviceError):
     """The database file or its file system cannot be written."""
 
 
+class LedgerError(DeviceError):
+    """The sync ledger on the device is damaged or cannot be written."""
+
+
 class BackupError(DeviceError):
     """The backup before the first write failed, so nothing is written."""
 

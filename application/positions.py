@@ -61,6 +61,15 @@ def is_syncable(book: KoboBook) -> bool:
     return book.kind in SYNCABLE_KINDS and book.file_state is FileState.READABLE
 
 
+def unsyncable_reason(book: KoboBook) -> str | None:
+    """Why a book cannot be synced, in a few words; None when it can."""
+    if is_syncable(book):
+        return None
+    if book.kind not in SYNCABLE_KINDS:
+        return book.file_problem or f"{book.kind.value} book: neither EPUB, kepub nor PDF"
+    return book.file_problem or f"book file {book.file_state.value}"
+
+
 def kobo_position(book: KoboBook, file: BookFile) -> ReadingPosition:
     """Nickel's position: chapter offset + share x fraction from the span, else the book percent."""
     status = status_from_kobo(book.read_status)

@@ -85,6 +85,8 @@ class KoboBook:
     chapters: tuple[KoboChapter, ...] = ()
     series_number: str | None = None
     image_id: str | None = None
+    file_problem: str | None = None
+    """Why the file cannot be synced (missing, outside the device, DRM, ...); None when readable."""
 
     def chapter_map(self) -> ChapterMap:
         """The spine as Nickel measured it; sizes re-derived from offsets when truncated."""

@@ -16,9 +16,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from application.annotations import AnnotationSync
-from application.errors import KksyncError, StaleQuestion
+from application.errors import (
+    BookContentError,
+    KksyncError,
+    KoboDatabaseLocked,
+    ReadOnlyDatabase,
+    StaleQuestion,
+)
+from application.messages import read_only_device
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
-from application.positions import BookFile, is_syncable, kobo_position, koreader_position
+from application.positions import BookFile, is_syncable, kobo_position, koreader_position, unsyncable_reason
 from application.records import KoboBook
 from application.reports import BookReport, Question, RunReport
 from application.settings import Settings
@@ -30,10 +37,17 @@ from domain.position import ReadingPosition
 log = logging.getLogger(__name__)
 
 BookCallback = Callable[[BookReport], None]
+BooksCallback = Callable[[list[KoboBook]], None]
 
 BACKUP_REUSE = timedelta(hours=1)
 """A long-lived service (the daemon) backs up again before writing once its backup is this old;
 a command-line run is one service, so it backs up before its first write every time."""
+
+
+LOCKED_EARLIER = (
+    "not written: the Kobo database stayed locked earlier in this run (is Nickel busy?), "
+    "so kksync did not wait again; sync again when the Kobo is idle"
+)
 
 
 class NobodyToAsk:
@@ -111,8 +125,23 @@ class SyncService:
         prompter: Prompter,
         book_ids: Iterable[str] | None = None,
         on_book: BookCallback | None = None,
+        before_books: BooksCallback | None = None,
     ) -> RunReport:
-        return self._run(book_ids, prompter, dry_run=False, on_book=on_book)
+        """Sync; ``before_books`` sees the run's books once read, before any is synced (e.g. to
+        tidy up after an interrupted run without reading the library twice)."""
+        return self._run(book_ids, prompter, dry_run=False, on_book=on_book, before_books=before_books)
+
+    def check_writable(self) -> None:
+        """Refuse a whole sync up front when the Kobo cannot be written (mounted read-only, say).
+
+        Without this every book would fail on its own, even those already in sync (their ledger
+        entry cannot be written), and the person would read a list of failures instead of the one
+        thing to fix.
+        """
+        try:
+            self.kobo.ensure_writable()
+        except ReadOnlyDatabase as error:
+            raise ReadOnlyDatabase(read_only_device(_one_line(error))) from None
 
     def sync_book(self, book_id: str, prompter: Prompter) -> BookReport:
         return self.sync_all(prompter, [book_id]).books[0]
@@ -146,6 +175,7 @@ class SyncService:
         *,
         dry_run: bool,
         on_book: BookCallback | None,
+        before_books: BooksCallback | None = None,
     ) -> RunReport:
         books = self.kobo.books()
         if book_ids is not None:
@@ -155,6 +185,8 @@ class SyncService:
             if missing:
                 raise KksyncError(f"not in the Kobo database: {', '.join(missing)}")
             books = [by_id[book_id] for book_id in wanted]
+        if before_books is not None:
+            before_books(books)
         agreed = self.ledger.all()
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh
@@ -176,6 +208,10 @@ class SyncService:
         try:
             assessment = self._assess(book, ledger)
             return self._process(assessment, prompter, dry_run)
+        except BookContentError as error:
+            if assessment is None:  # a chapter unreadable while reading positions: not syncable
+                return _unreadable_book(book, _one_line(error))
+            return _failed(book, assessment, _one_line(error))
         except Exception as error:  # one bad book never stops the run
             if not isinstance(error, KksyncError | OSError):
                 log.exception("unexpected error on %s", book.book_id)
@@ -193,6 +229,8 @@ class SyncService:
     def _assess(self, book: KoboBook, ledger: AgreedState | None) -> Assessment:
         file = BookFile(book, lambda b: self.content.open(b.file_path))
         syncable = is_syncable(book)
+        if not syncable:
+            file.notes.append(f"not syncable: {unsyncable_reason(book)}")
         kobo = kobo_position(book, file)
         koreader = koreader_position(self.koreader.read(book.file_path), file) if syncable else None
         decision = decide(kobo, koreader, ledger, self.settings.policy(), syncable=syncable)
@@ -261,7 +299,11 @@ class SyncService:
         now = self.clock.now()
         if decision.transfer is Transfer.PUSH:
             self._prepare_kobo_writes()
-            self.kobo.write(book.book_id, push_write(position, assessment.file, now)[0])
+            try:
+                self.kobo.write(book.book_id, push_write(position, assessment.file, now)[0])
+            except KoboDatabaseLocked:  # waited once: the other pushes of this run do not wait again
+                self._kobo_failure = LOCKED_EARLIER
+                raise
             book = self.kobo.book(book.book_id) or book
         else:
             self.koreader.write(book.file_path, pull_write(position, assessment.file, now)[0])
@@ -332,6 +374,18 @@ def _report(
         changes=planned.changes if planned else (),
         question=question,
         kobo_percent_read=book.percent_read,
+    )
+
+
+def _unreadable_book(book: KoboBook, message: str) -> BookReport:
+    """A book whose file turned out unreadable while it was being read: not syncable, with why."""
+    return BookReport(
+        book_id=book.book_id,
+        title=book.title or book.book_id,
+        source=book.source,
+        kind=book.kind,
+        decision=ConflictDecision(Transfer.SKIP, Reason.NOT_SYNCABLE),
+        notes=(f"not syncable: {message}",),
     )
 
 

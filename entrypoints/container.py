@@ -15,6 +15,7 @@ from adapters.epub.annotation_positions import EpubAnnotationPlacer
 from adapters.epub.content import EpubContent
 from adapters.kobo.backup import BackupStore
 from adapters.kobo.bookmarks import NickelBookmarks
+from adapters.kobo.connection import OnWait
 from adapters.kobo.library import BACKUPS_KEPT, NickelLibrary
 from adapters.koreader.annotations import SidecarAnnotations
 from adapters.koreader.library import SidecarLibrary
@@ -40,8 +41,14 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Object(Settings())
     clock = providers.Singleton(SystemClock)
     layout = providers.Singleton(DeviceLayout, root=config.device, sd_root=config.sd_root)
+    on_wait: providers.Object[OnWait | None] = providers.Object(None)
+    """Called when a Kobo database lock is about to be waited for (the CLI says so on stderr)."""
     kobo_library = providers.Singleton(
-        NickelLibrary, layout=layout, busy_timeout_seconds=config.busy_timeout_seconds, clock=clock
+        NickelLibrary,
+        layout=layout,
+        busy_timeout_seconds=config.busy_timeout_seconds,
+        clock=clock,
+        on_wait=on_wait,
     )
     backups = providers.Singleton(
         BackupStore, folder=providers.Callable(_backups_folder, layout), keep=BACKUPS_KEPT
@@ -81,7 +88,9 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(device: Path, settings: Settings, sd_root: Path | None = None) -> Container:
+def build_container(
+    device: Path, settings: Settings, sd_root: Path | None = None, on_wait: OnWait | None = None
+) -> Container:
     """A container for one Kobo with the effective settings (and its SD card, when there is one)."""
     container = Container()
     container.config.from_dict(
@@ -93,4 +102,6 @@ def build_container(device: Path, settings: Settings, sd_root: Path | None = Non
         }
     )
     container.settings.override(providers.Object(settings))
+    if on_wait is not None:
+        container.on_wait.override(providers.Object(on_wait))
     return container

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from application.positions import is_syncable
+from application.positions import is_syncable, unsyncable_reason
 from application.records import KoboBook
 from application.reports import BookReport, Question, RunReport
 from domain.position import ReadingPosition
@@ -105,6 +105,7 @@ def library_book_json(
         "kind": book.kind.value,
         "file_present": book.file_state.value != "missing",
         "readable": is_syncable(book),
+        "not_syncable_reason": unsyncable_reason(book),
         "path": book.device_path,
         "kobo": kobo_json(kobo),
         "koreader": koreader_json(koreader),

@@ -25,6 +25,7 @@ from adapters.epub.css_cascade import ChapterStyles, chapter_sheets
 from adapters.epub.markup import local_name, parse_body
 from adapters.epub.package import resolve_href
 from adapters.epub.xpointer import fragment_prefix, parse_xpointer
+from application.errors import BookContentError
 from application.records import CreDom, PointerChoice, SpineItem, XPointerTarget
 from domain.chapter_map import Chapter, ChapterMap
 
@@ -314,7 +315,14 @@ class EpubDocument:
     def _chapter(self, index: int) -> ChapterText:
         chapter = self._chapters.get(self.token, index)
         if chapter is None:
-            chapter = ChapterText(parse_body(self._read(self._spine[index].zip_path)))
+            zip_path = self._spine[index].zip_path
+            data = self._read(zip_path)
+            try:
+                chapter = ChapterText(parse_body(data))
+            except (ValueError, etree.LxmlError, RecursionError) as error:
+                # binary garbage that libxml2's HTML recovery turned into names no XML can hold
+                message = f"{self.path.name}: chapter {zip_path} is not readable XHTML ({error})"
+                raise BookContentError(" ".join(message.split())) from None
             self._chapters.put(self.token, index, chapter)
         return chapter
 

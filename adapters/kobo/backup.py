@@ -7,21 +7,27 @@ integrity_check`` before it counts; only the newest ``keep`` copies are kept.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import shutil
 import sqlite3
+import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from application.errors import BackupError
+from application.errors import BackupError, KoboDatabaseLocked
+from application.messages import cannot_write
 
 logger = logging.getLogger(__name__)
 
 BACKUP_STAMP = "%Y%m%dT%H%M%SZ"
+SQLITE_LOCK_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+BACKUP_RETRY_SECONDS = 0.1
 PARTIAL_SUFFIX = ".partial"
 RESTORING_SUFFIX = ".kksync-restore"
 NICKEL_COLUMNS = frozenset({"ContentID", "ContentType", "BookID", "ChapterIDBookmarked", "ReadStatus"})
@@ -36,17 +42,24 @@ class BackupStore:
 
     folder: Path
     keep: int = 10
+    busy_timeout: float = 10.0
+    """How long the copy waits for a lock Nickel holds before it gives up (sqlite3's own backup
+    loop would retry for ever)."""
 
-    def take(self, source: sqlite3.Connection, now: datetime) -> Path:
+    def take(
+        self, source: sqlite3.Connection, now: datetime, on_wait: Callable[[], None] | None = None
+    ) -> Path:
         """Copy ``source`` into a new backup file, verify it, prune old ones; return its path."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            _check_writable(self.folder)
             target = self._free_name(now)
         except OSError as error:
-            raise self._failed(error) from error
+            message = f"Backup of the Kobo database failed: {cannot_write(self.folder, error)}"
+            raise BackupError(message) from None
         partial = target.with_name(target.name + PARTIAL_SUFFIX)
         try:
-            self._write(source, partial, target)
+            self._write(source, partial, target, on_wait)
         except BaseException:
             _discard(partial)  # a half-written copy must not stay on the device, whatever went wrong
             raise
@@ -54,10 +67,12 @@ class BackupStore:
         self.prune()
         return target
 
-    def _write(self, source: sqlite3.Connection, partial: Path, target: Path) -> None:
+    def _write(
+        self, source: sqlite3.Connection, partial: Path, target: Path, on_wait: Callable[[], None] | None
+    ) -> None:
         """Copy into ``partial``, verify it, then rename it to ``target``; failures as ``BackupError``."""
         try:
-            _copy(source, partial)
+            _copy(source, partial, LockPatience(self.busy_timeout, on_wait))
             problem = integrity_problem(partial)
             if problem is None:
                 partial.replace(target)
@@ -133,6 +148,22 @@ class BackupStore:
                 shutil.copyfile(source, Path(f"{target}{suffix}"))
         return target
 
+    def remove_partials(self) -> list[Path]:
+        """Delete unfinished copies an interrupted run left (``KoboReader-<stamp>.sqlite.partial``
+        and its journal); only this store's own names are touched."""
+        removed = []
+        for path in self.folder.glob("KoboReader-*.sqlite.partial*"):
+            name = path.name.removesuffix("-journal").removesuffix(PARTIAL_SUFFIX)
+            if _BACKUP_NAME.fullmatch(name) is None or not path.is_file():
+                continue
+            try:
+                path.unlink()
+            except OSError as error:
+                logger.warning("could not remove the unfinished backup %s: %s", path, error)
+                continue
+            removed.append(path)
+        return removed
+
     def prune(self) -> None:
         """Delete all but the newest ``keep`` backups."""
         existing = self.backups()
@@ -149,6 +180,15 @@ class BackupStore:
             counter += 1
             candidate = self.folder / f"KoboReader-{stamp}-{counter}.sqlite"
         return candidate
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before SQLite does, with the reason SQLite would not give ("unable to open database file")."""
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is not None and statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder))
+    if not os.access(folder, os.W_OK):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
 
 
 def integrity_problem(path: Path) -> str | None:
@@ -191,6 +231,30 @@ def _discard(partial: Path) -> None:
             logger.warning("could not delete the unfinished backup %s: %s", path, error)
 
 
-def _copy(source: sqlite3.Connection, target: Path) -> None:
+class LockPatience:
+    """The backup's progress callback: says when it starts waiting, gives up at the busy timeout."""
+
+    def __init__(self, seconds: float, on_wait: Callable[[], None] | None) -> None:
+        self.seconds = seconds
+        self.on_wait = on_wait
+        self.waiting_since: float | None = None
+
+    def __call__(self, status: int, remaining: int, total: int) -> None:
+        if status not in SQLITE_LOCK_CODES:
+            self.waiting_since = None
+            return
+        now = time.monotonic()
+        if self.waiting_since is None:
+            self.waiting_since = now
+            if self.on_wait is not None:
+                self.on_wait()
+        if now - self.waiting_since >= self.seconds:
+            raise KoboDatabaseLocked(
+                f"Kobo database is locked: no backup made after waiting {self.seconds:g} s "
+                "(is Nickel busy?); nothing was written. Try again when the Kobo is idle"
+            )
+
+
+def _copy(source: sqlite3.Connection, target: Path, patience: LockPatience) -> None:
     with closing(sqlite3.connect(target)) as copy:
-        source.backup(copy)
+        source.backup(copy, progress=patience, sleep=BACKUP_RETRY_SECONDS)

@@ -4,11 +4,17 @@ Only the zip's central directory is read, never the chapters: enough to tell a u
 a truncated download or an Adobe/Kobo DRM container, and fast on a USB-mounted device. The one
 member read is ``META-INF/encryption.xml`` when a book has it, because most books that carry one
 only obfuscate their embedded fonts, which KOReader undoes by itself.
+
+Every state but "readable" comes with a one-line reason a person can act on, because "not
+syncable" alone cannot tell a missing file from a DRM-protected one.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.epub.archive import BookArchive
@@ -21,28 +27,55 @@ logger = logging.getLogger(__name__)
 PDF_MAGIC = b"%PDF"
 
 
+@dataclass(frozen=True)
+class FileCheck:
+    """A book file's state and, unless it is readable, why."""
+
+    state: FileState
+    reason: str | None = None
+
+
 def file_state(path: Path, kind: BookKind, *, has_content_keys: bool = False) -> FileState:
     """The state of a book file; ``has_content_keys`` means Nickel holds store DRM keys for it."""
-    if not path.is_file():
-        return FileState.MISSING
+    return check_file(path, kind, has_content_keys=has_content_keys).state
+
+
+def check_file(path: Path, kind: BookKind, *, has_content_keys: bool = False) -> FileCheck:
+    """The state of a book file with the reason when it cannot be synced."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return FileCheck(FileState.MISSING, "book file missing")
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            return FileCheck(FileState.MISSING, "its path is longer than the file system allows")
+        return FileCheck(FileState.MISSING, f"book file cannot be looked at ({error.strerror or error})")
+    if stat.S_ISDIR(info.st_mode):
+        return FileCheck(FileState.MISSING, "book path is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        return FileCheck(FileState.MISSING, "book path is not a regular file")
     if kind is BookKind.PDF:
         return _pdf_state(path)
     if kind in (BookKind.KEPUB, BookKind.EPUB):
-        return FileState.ENCRYPTED if has_content_keys else _epub_state(path)
-    return FileState.READABLE
+        if has_content_keys:
+            return FileCheck(FileState.ENCRYPTED, "DRM-protected (Kobo store keys)")
+        return _epub_state(path)
+    return FileCheck(FileState.READABLE)
 
 
-def _pdf_state(path: Path) -> FileState:
+def _pdf_state(path: Path) -> FileCheck:
     try:
         with path.open("rb") as stream:
             head = stream.read(len(PDF_MAGIC))
     except OSError as error:
         logger.debug("cannot read %s: %s", path, error)
-        return FileState.UNREADABLE
-    return FileState.READABLE if head == PDF_MAGIC else FileState.UNREADABLE
+        return FileCheck(FileState.UNREADABLE, f"book file cannot be read: {error.strerror or error}")
+    if head == PDF_MAGIC:
+        return FileCheck(FileState.READABLE)
+    return FileCheck(FileState.UNREADABLE, "not a PDF file (no %PDF header)")
 
 
-def _epub_state(path: Path) -> FileState:
+def _epub_state(path: Path) -> FileCheck:
     """The book reader's own DRM check on the zip's directory and ``encryption.xml``.
 
     Using ``BookArchive.check_not_encrypted`` itself means the scan can never call readable a
@@ -53,8 +86,8 @@ def _epub_state(path: Path) -> FileState:
             archive.check_not_encrypted()
     except EncryptedBook as error:
         logger.debug("%s; taken as DRM", error)
-        return FileState.ENCRYPTED
+        return FileCheck(FileState.ENCRYPTED, "DRM-protected (encryption.xml)")
     except BookContentError as error:
         logger.debug("not a readable zip %s: %s", path, error)
-        return FileState.UNREADABLE
-    return FileState.READABLE
+        return FileCheck(FileState.UNREADABLE, "not a zip file (damaged or not an EPUB)")
+    return FileCheck(FileState.READABLE)

@@ -23,10 +23,10 @@ from adapters.clock import SystemClock
 from adapters.device import DeviceLayout
 from adapters.kobo.backup import BackupStore
 from adapters.kobo.bookmark import split_bookmark
-from adapters.kobo.connection import is_locked_error, is_read_only_error, open_engine, writing
+from adapters.kobo.connection import OnWait, is_locked_error, is_read_only_error, open_engine, writing
 from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
 from adapters.kobo.dates import format_kobo_date, parse_kobo_date
-from adapters.kobo.files import file_state
+from adapters.kobo.files import FileCheck, check_file
 from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
 from application.errors import (
     CorruptDatabase,
@@ -36,7 +36,7 @@ from application.errors import (
     ReadOnlyDatabase,
 )
 from application.ports import Clock
-from application.records import BookKind, KoboBook, KoboChapter, KoboWrite
+from application.records import BookKind, FileState, KoboBook, KoboChapter, KoboWrite
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,11 @@ class NickelLibrary:
     """Books, chapters and reading state in Nickel's database; pushes written back to it."""
 
     def __init__(
-        self, layout: DeviceLayout, busy_timeout_seconds: float = 10.0, clock: Clock | None = None
+        self,
+        layout: DeviceLayout,
+        busy_timeout_seconds: float = 10.0,
+        clock: Clock | None = None,
+        on_wait: OnWait | None = None,
     ) -> None:
         self._layout = layout
         self._database = layout.database
@@ -60,9 +64,12 @@ class NickelLibrary:
             raise DeviceError(f"No Kobo database at {self._database}")
         self._busy_timeout = busy_timeout_seconds
         self._clock: Clock = clock or SystemClock()
-        self._engine = open_engine(self._database, busy_timeout_seconds)
+        self._on_wait = on_wait
+        self._engine = open_engine(self._database, busy_timeout_seconds, on_wait)
         self._tables: NickelTables | None = None
-        self._backups = BackupStore(layout.kksync_dir / "backups", keep=BACKUPS_KEPT)
+        self._backups = BackupStore(
+            layout.kksync_dir / "backups", keep=BACKUPS_KEPT, busy_timeout=busy_timeout_seconds
+        )
 
     @property
     def database(self) -> Path:
@@ -94,10 +101,16 @@ class NickelLibrary:
                 chapter_rows = connection.execute(_chapters_query(tables, book_id)).mappings().all()
                 keyed = _keyed_volumes(connection, tables, book_id)
         except DBAPIError as error:
+            if is_locked_error(error.orig):
+                message = (
+                    f"the Kobo database {self._database} stayed locked for {self._busy_timeout:g} s "
+                    "(is Nickel busy?); nothing was read. Sync again when the Kobo is idle"
+                )
+                raise KoboDatabaseLocked(message) from None
             message = f"Cannot read the Kobo database {self._database}: {error.orig}"
             if _is_corruption(error.orig):
-                raise CorruptDatabase(message) from error
-            raise DeviceError(message) from error
+                raise CorruptDatabase(message) from None
+            raise DeviceError(message) from None
         chapters_by_book: dict[str, list[Row]] = defaultdict(list)
         for row in chapter_rows:
             chapters_by_book[row["BookID"]].append(row)
@@ -107,6 +120,7 @@ class NickelLibrary:
         book_id: str = row["ContentID"]
         kind = book_kind(row["MimeType"])
         file_path = self._layout.book_host_path(book_id)
+        check = self._check_file(row, file_path, kind, book_id in keyed)
         return KoboBook(
             book_id=book_id,
             title=row.get("Title"),
@@ -117,7 +131,8 @@ class NickelLibrary:
             kind=kind,
             device_path=self._layout.book_device_path(book_id),
             file_path=file_path,
-            file_state=file_state(file_path, kind, has_content_keys=book_id in keyed),
+            file_state=check.state,
+            file_problem=check.reason,
             read_status=_int_or(row.get("ReadStatus"), 0) or 0,
             percent_read=_int_or(row.get("___PercentRead"), None),
             date_last_read=parse_kobo_date(row.get("DateLastRead")),
@@ -125,6 +140,19 @@ class NickelLibrary:
             chapters=_chapters(book_id, chapter_rows) if kind is BookKind.KEPUB else (),
             image_id=row.get("ImageId"),
         )
+
+    def _check_file(self, row: Row, file_path: Path, kind: BookKind, has_keys: bool) -> FileCheck:
+        """The file's state and, when it cannot be synced, the most useful reason why."""
+        book_id: str = row["ContentID"]
+        unreachable = self._layout.unreachable_reason(book_id)
+        if unreachable is not None:
+            return FileCheck(FileState.MISSING, unreachable)
+        check = check_file(file_path, kind, has_content_keys=has_keys)
+        if check.state is FileState.MISSING and str(row.get("IsDownloaded")).lower() == NICKEL_FALSE:
+            return FileCheck(FileState.MISSING, "not downloaded to the Kobo (IsDownloaded='false')")
+        if check.state is FileState.READABLE and kind is BookKind.OTHER:
+            return FileCheck(check.state, f"MimeType {row.get('MimeType')!r} is not EPUB, kepub or PDF")
+        return check
 
     def _probe(self, connection: Connection) -> NickelTables:
         """Learn the schema once per instance; warn once about columns this firmware lacks."""
@@ -222,18 +250,22 @@ class NickelLibrary:
         folder = self._database.parent
         for path in (self._database, folder):
             if not os.access(path, os.W_OK):
-                raise ReadOnlyDatabase(f"Kobo database {self._database} is read-only: cannot write {path}")
+                raise ReadOnlyDatabase(f"cannot write {path}: it is read-only")
         if self._database.stat().st_mode & 0o222 == 0:
             raise ReadOnlyDatabase(f"Kobo database {self._database} is marked read-only")
-        if _on_read_only_file_system(folder):
+        if on_read_only_file_system(folder):
             raise ReadOnlyDatabase(f"Kobo database {self._database} is on a read-only file system")
+
+    def remove_unfinished_backups(self) -> list[Path]:
+        """Delete backups an interrupted run left half-copied (``….sqlite.partial``)."""
+        return self._backups.remove_partials()
 
     def backup(self) -> Path:
         with self._engine.connect() as connection:
             source = connection.connection.driver_connection
             if not isinstance(source, sqlite3.Connection):  # pragma: no cover - pysqlite always is
                 raise DeviceError(f"Cannot back up {self._database}: unexpected driver connection")
-            return self._backups.take(source, self._clock.now())
+            return self._backups.take(source, self._clock.now(), on_wait=self._on_wait)
 
 
 def _books_query(tables: NickelTables, book_id: str | None) -> Select[Any]:
@@ -305,7 +337,7 @@ def _text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _on_read_only_file_system(folder: Path) -> bool:
+def on_read_only_file_system(folder: Path) -> bool:
     statvfs = getattr(os, "statvfs", None)
     if statvfs is None:  # pragma: no cover - Windows has no statvfs; os.access covers it there
         return False

@@ -28,6 +28,7 @@ BOOK_COLUMNS = (
     "___PercentRead",
     "DateLastRead",
     "ChapterIDBookmarked",
+    "IsDownloaded",
 )
 CHAPTER_COLUMNS = ("VolumeIndex", "___FileOffset", "___FileSize", "___PercentRead")
 WRITTEN_COLUMNS = (

@@ -46,7 +46,7 @@ from adapters.koreader.lua_values import LuaTable, LuaValue, copy_table
 from adapters.koreader.lua_writer import render_settings_file
 from adapters.koreader.partial_md5 import partial_md5
 from adapters.koreader.reader_settings import ReaderSettings
-from adapters.koreader.sidecar_store import replace_file
+from adapters.koreader.sidecar_store import remove_temp_files, replace_file
 from application.errors import SidecarError
 from application.records import COMPATIBLE_DOM_VERSION, KOReaderState, KOReaderWrite
 
@@ -141,6 +141,13 @@ class SidecarLibrary:
         self._stay_newest(document, locations, target.path)
         log.info("%s: wrote %s%s", document.name, target.path, " (previous kept as .old)" if rotated else "")
         return target.path
+
+    def remove_leftovers(self, document: Path) -> list[Path]:
+        """Delete temporary files an interrupted write of this book's sidecar left behind."""
+        locations = self._locate(document, self._hash_enabled())
+        spots = [locations.doc, locations.dir] + ([locations.hash] if locations.hash is not None else [])
+        folders = dict.fromkeys(spot.path.parent for spot in spots)
+        return [path for folder in folders for path in remove_temp_files(folder)]
 
     def sidecar_candidates(self, document: Path) -> list[Path]:
         """Every file KOReader may read this book's state from, existing or not (for watchers)."""

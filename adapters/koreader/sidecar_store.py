@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 ROTATE_AFTER_SECONDS = 60
 NEW_FILE_MODE = 0o644
 TEMP_SUFFIX = ".kksync-tmp"
+TEMP_NAME = re.compile(r"\.metadata\.[^/]+\.lua\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+"""What ``replace_file`` names its temporary files (``tempfile.mkstemp``: 8 random characters)."""
 
 
 def should_rotate(target: Path, now: float) -> bool:
@@ -85,3 +89,28 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(handle)
+
+
+def remove_temp_files(folder: Path) -> list[Path]:
+    """Delete the temporary files an interrupted ``replace_file`` left in ``folder``; return them.
+
+    Only names ``replace_file`` itself makes are touched, and only regular files: anything else
+    in a sidecar folder belongs to KOReader or the person.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # no such folder (the usual case), or not a folder
+        return []
+    removed = []
+    for entry in entries:
+        if not TEMP_NAME.fullmatch(entry.name):
+            continue
+        try:
+            if not stat.S_ISREG(entry.stat(follow_symlinks=False).st_mode):
+                continue
+            os.unlink(entry.path)
+        except OSError as error:
+            log.warning("could not remove kksync's temporary file %s: %s", entry.path, error)
+            continue
+        removed.append(Path(entry.path))
+    return removed

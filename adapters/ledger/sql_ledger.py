@@ -7,16 +7,20 @@ leaves no trace.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import String, Text, create_engine, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from application.errors import LedgerError
 from domain.annotation import Annotation, AnnotationKind, TextPoint, TextRange
 from domain.decision import AgreedState
 from domain.position import Locator, ReadingPosition
@@ -58,6 +62,27 @@ class AgreedAnnotationsRow(Base):
     annotations: Mapped[str] = mapped_column(Text)
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _translated(method: Callable[Concatenate[SqlLedger, P], T]) -> Callable[Concatenate[SqlLedger, P], T]:
+    """A damaged or unwritable ledger file becomes one ``LedgerError`` that says what to do."""
+
+    @functools.wraps(method)
+    def wrapper(self: SqlLedger, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (SQLAlchemyError, sqlite3.Error, OSError, ValueError, KeyError, TypeError) as error:
+            detail = " ".join(str(getattr(error, "orig", None) or error).split()) or type(error).__name__
+            raise LedgerError(
+                f"the sync ledger {self.path} cannot be used ({detail}); move it aside and sync again "
+                "(kksync then starts a new one, comparing both sides as if never synced)"
+            ) from None
+
+    return wrapper
+
+
 class SqlLedger:
     """``Ledger`` port over SQLAlchemy ORM."""
 
@@ -66,6 +91,7 @@ class SqlLedger:
         self.device_id = device_id
         self._engine: Engine | None = None
 
+    @_translated
     def get(self, book_id: str) -> AgreedState | None:
         engine = self._existing_engine()
         if engine is None:
@@ -74,6 +100,7 @@ class SqlLedger:
             row = session.get(AgreedRow, (self.device_id, book_id))
             return _state(row) if row is not None else None
 
+    @_translated
     def all(self) -> dict[str, AgreedState]:
         engine = self._existing_engine()
         if engine is None:
@@ -82,6 +109,7 @@ class SqlLedger:
             rows = session.scalars(select(AgreedRow).where(AgreedRow.device_id == self.device_id))
             return {row.book_id: _state(row) for row in rows}
 
+    @_translated
     def record(self, book_id: str, state: AgreedState) -> None:
         engine = self._engine_creating_file()
         with Session(engine) as session, session.begin():
@@ -94,6 +122,7 @@ class SqlLedger:
                 )
             )
 
+    @_translated
     def declined(self) -> dict[str, str]:
         engine = self._existing_engine()
         if engine is None:
@@ -102,6 +131,7 @@ class SqlLedger:
             rows = session.scalars(select(DeclinedRow).where(DeclinedRow.device_id == self.device_id))
             return {row.book_id: row.token for row in rows}
 
+    @_translated
     def decline(self, book_id: str, token: str) -> None:
         engine = self._engine_creating_file()
         with Session(engine) as session, session.begin():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,16 +21,20 @@ from application.errors import ConfigurationError, CorruptDatabase, DeviceError,
 from application.settings import ALLOWED_VALUES
 from entrypoints.cli.help_format import FastGroup, PlainHelpCommand
 from entrypoints.cli.terminal import Verbosity, emit_json, err, notice, out, print_line, warn
+from entrypoints.log_level import log_level
 
 if TYPE_CHECKING:
     from adapters.config_file import LayeredSettings
+    from application.records import KoboBook
     from application.reports import RunReport
     from application.service import AlwaysYes, NobodyToAsk, SyncService
+    from application.settings import Settings
     from entrypoints.cli.interaction import TerminalPrompter
     from entrypoints.container import Container
 
-EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED = 0, 1, 2
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+EXIT_OK, EXIT_USAGE, EXIT_BOOK_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 130
+REPORT_BUG = "(a bug in kksync: please report it with the output of KKSYNC_LOG=DEBUG)"
+log = logging.getLogger(__name__)
 
 app = typer.Typer(
     help="Keep reading progress in sync between a Kobo's own library and KOReader, both ways.\n\n"
@@ -176,7 +181,7 @@ def root_options(
     first = not _warned_environment and not ctx.resilient_parsing  # `kksync demo` runs commands again
     _warned_environment = _warned_environment or first
     Verbosity.quiet = quiet and not verbose
-    logging.getLogger().setLevel(log_level(verbose, quiet, warn_once=first))
+    logging.getLogger().setLevel(chosen_log_level(verbose, quiet, warn_once=first))
     if first:
         from adapters.config_file import unknown_environment
 
@@ -184,7 +189,7 @@ def root_options(
             warn(message)
 
 
-def log_level(verbose: bool, quiet: bool, warn_once: bool = True) -> int:
+def chosen_log_level(verbose: bool, quiet: bool, warn_once: bool = True) -> int:
     """``-v`` INFO, ``-q`` ERROR; else ``KKSYNC_LOG``; else WARNING.
 
     The options are plain flags (no ``-vv``): Typer converts any other option type through
@@ -195,19 +200,10 @@ def log_level(verbose: bool, quiet: bool, warn_once: bool = True) -> int:
         return logging.INFO
     if quiet:
         return logging.ERROR
-    return logging.getLevelName(environment_log_level(warn_once))  # type: ignore[no-any-return]
-
-
-def environment_log_level(warn_bad: bool = True) -> str:
-    """``KKSYNC_LOG`` when it names a level (any case); WARNING otherwise (with a warning)."""
-    wanted = os.environ.get("KKSYNC_LOG", "").strip().upper()
-    if not wanted:
-        return "WARNING"
-    if wanted not in LOG_LEVELS:
-        if warn_bad:
-            warn(f"KKSYNC_LOG={wanted.lower()!r} is not a log level ({', '.join(LOG_LEVELS)}); using WARNING")
-        return "WARNING"
-    return wanted
+    level, complaint = log_level(os.environ.get("KKSYNC_LOG"))
+    if complaint is not None and warn_once:
+        warn(complaint)
+    return level
 
 
 # -- the device, its settings and the container -------------------------------------------------
@@ -277,7 +273,14 @@ def open_container(
     root = resolve_device(device)
     settings = effective_settings(root, koreader_dir, assignments).settings
     check_koreader_folder(root, settings.koreader_dir)
-    return build_container(root, settings, sd_card)
+    return build_container(root, settings, sd_card, on_wait=waiting_for_nickel(settings))
+
+
+def waiting_for_nickel(settings: Settings) -> Callable[[], None]:
+    """Said on stderr when the Kobo database is locked, before waiting for it: never a silent wait."""
+    seconds = settings.busy_timeout_seconds
+    text = f"waiting for Nickel… (the Kobo database is locked; giving up after {seconds:g} s)"
+    return lambda: print_line(err, text)
 
 
 def lenient_container(device: Path | None) -> Container:
@@ -367,6 +370,9 @@ def sync(
             show_default=False,
         ),
     ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another kksync is syncing this Kobo, wait for it to finish.")
+    ] = False,
     set_: SetOption = None,
     json_: JsonOption = False,
 ) -> None:
@@ -376,14 +382,39 @@ def sync(
 
     if yes and interactive:
         raise Fail("--yes and --interactive cannot be used together")
-    service = open_container(device, koreader_dir, sd_card, set_).service()
+    container = open_container(device, koreader_dir, sd_card, set_)
+    service = container.service()
     book_ids = chosen_books(service, book)
+    lock = None
+    if not dry_run:
+        from entrypoints.cli.run_lock import claim_device
+
+        service.check_writable()
+        lock = claim_device(container.layout().root, wait=wait, say=lambda text: print_line(err, text))
     ask = sys.stdin.isatty() if interactive is None else interactive
     prompter = AlwaysYes() if yes else TerminalPrompter() if ask else NobodyToAsk()
-    report = run_with_progress(service, book_ids, dry_run, prompter, show_bar=not book_ids)
+    try:
+        report = run_with_progress(
+            service, book_ids, dry_run, prompter, show_bar=not book_ids, tidy=tidy_up(container)
+        )
+    finally:
+        if lock is not None:
+            lock.release()
     unanswered = prompter.unanswered if isinstance(prompter, TerminalPrompter) else set()
     show(report, json_, title="Dry run: nothing was written" if dry_run else "Sync", unanswered=unanswered)
     raise typer.Exit(exit_code(report))
+
+
+def tidy_up(container: Container) -> Callable[[list[KoboBook]], None]:
+    """Before a sync (holding the lock): remove what an interrupted run left beside these books."""
+    from adapters.leftovers import remove_leftovers
+    from application.records import FileState
+
+    def tidy(books: list[KoboBook]) -> None:
+        readable = (b.file_path for b in books if b.file_state is FileState.READABLE)
+        remove_leftovers(container.kobo_library(), container.koreader_library(), readable)
+
+    return tidy
 
 
 def run_with_progress(
@@ -392,6 +423,7 @@ def run_with_progress(
     dry_run: bool,
     prompter: AlwaysYes | TerminalPrompter | NobodyToAsk,
     show_bar: bool,
+    tidy: Callable[[list[KoboBook]], None] | None = None,
 ) -> RunReport:
     from entrypoints.cli.interaction import ProgressBar, TerminalPrompter
 
@@ -401,7 +433,7 @@ def run_with_progress(
             prompter.bar = bar
         if dry_run:
             return service.plan(book_ids, on_book=bar.advance)
-        return service.sync_all(prompter, book_ids, on_book=bar.advance)
+        return service.sync_all(prompter, book_ids, on_book=bar.advance, before_books=tidy)
 
 
 def show(report: RunReport, as_json: bool, title: str, unanswered: set[str] | None = None) -> None:
@@ -619,7 +651,13 @@ def restore(
     else:
         chosen = store.find(backup_name)
     database = container.layout().database
-    kept = store.restore(chosen, database, container.clock().now())
+    from entrypoints.cli.run_lock import claim_device
+
+    lock = claim_device(container.layout().root, wait=False, say=lambda text: print_line(err, text))
+    try:
+        kept = store.restore(chosen, database, container.clock().now())
+    finally:
+        lock.release()
     print_line(out, f"Restored {database} from {chosen}")
     print_line(out, f"The database it replaced is kept as {kept}")
 
@@ -767,9 +805,11 @@ def main() -> None:
         completion_init()
     try:
         result = app(standalone_mode=False)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
+    except (typer.Exit, typer.Abort) as stopped:
+        if isinstance(stopped.__cause__, KeyboardInterrupt):  # Ctrl-C at a prompt
+            raise stopped.__cause__ from None  # the launcher says "interrupted" and exits 130
+        if isinstance(stopped, typer.Exit):
+            sys.exit(stopped.exit_code)
         print_line(err, "Aborted.")
         sys.exit(EXIT_USAGE)
     except typer.TyperException as error:  # a bad option or argument: usage line + one-line reason
@@ -786,6 +826,18 @@ def main() -> None:
     except KksyncError as error:
         print_line(err, f"kksync: {error}")
         sys.exit(EXIT_USAGE)
+    except OSError as error:  # a file-system failure no adapter translated: still one line
+        from application.messages import os_failure
+
+        log.debug("file-system error", exc_info=True)
+        print_line(err, f"kksync: {os_failure(error)}")
+        sys.exit(EXIT_USAGE)
+    except Exception as error:  # a bug: one line, the details only with KKSYNC_LOG=DEBUG
+        log.debug("unexpected error", exc_info=True)
+        print_line(err, f"kksync: internal error: {type(error).__name__}: {error} {REPORT_BUG}")
+        sys.exit(EXIT_USAGE)
+    if result == EXIT_INTERRUPTED:  # without standalone mode, Typer returns Ctrl-C as a plain 130
+        raise KeyboardInterrupt  # the launcher says "interrupted" and exits 130
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 

@@ -15,6 +15,7 @@ from domain.position import ReadingPosition
 from entrypoints.presenters import iso
 
 STATUS_WORDS = {"UNOPENED": "unread", "READING": "reading", "FINISHED": "finished", "ABANDONED": "on hold"}
+NOT_SYNCABLE_NOTE = "not syncable: "
 ARROWS = {Transfer.PULL: "Kobo → KOReader", Transfer.PUSH: "KOReader → Kobo"}
 
 
@@ -87,6 +88,9 @@ def decision_text(report: BookReport, dry_run: bool) -> str:
     scenario = f" ({decision.scenario.value.lower()})" if decision.scenario is not None else ""
     if decision.transfer is Transfer.SKIP:
         reason = decision.reason.value.lower().replace("_", " ") if decision.reason else "skip"
+        why = next((note for note in report.notes if note.startswith(NOT_SYNCABLE_NOTE)), None)
+        if why is not None:
+            reason = f"{reason}:\n{escape(why[len(NOT_SYNCABLE_NOTE) :])}"
         return f"[dim]{reason}{scenario}[/dim]"
     arrow = ARROWS[decision.transfer] + scenario
     if report.written:
@@ -150,6 +154,8 @@ def details(report: RunReport, unanswered: set[str] | frozenset[str] = frozenset
             for change in book.changes:
                 yield f"  {book.title}: {change}"
         for note in book.notes:
+            if note.startswith(NOT_SYNCABLE_NOTE):
+                continue  # shown in the table
             yield f"  note: {book.title}: {note}"
 
 
@@ -173,7 +179,7 @@ def library_table(
             escape(row["author"] or ""),
             row["source"],
             row["kind"],
-            "yes" if row["readable"] else ("present" if row["file_present"] else "missing"),
+            "yes" if row["readable"] else row["not_syncable_reason"] or "no",
             _percent(row["kobo"], stored.get(row["book_id"])),
             _percent(row["koreader"]),
         )

@@ -8,8 +8,6 @@ second daemon) at the socket while the daemon runs.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -17,9 +15,8 @@ import os
 import socket
 import stat
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from application.errors import DeviceError
 
@@ -50,6 +47,11 @@ def runtime_dir(environ: dict[str, str] | None = None) -> Path:
     if stat.S_IMODE(info.st_mode) & 0o077:
         os.chmod(folder, 0o700)
     return folder
+
+
+def device_lock_path(root: Path) -> Path:
+    """The lock the daemon and ``kksync sync`` share for this device (``adapters.device_lock``)."""
+    return runtime_dir() / f"{device_key(root)}.lock"
 
 
 def default_socket(root: Path) -> Path:
@@ -118,33 +120,6 @@ def from_this_host(document: dict[str, Any]) -> bool:
     """daemon.json names its host: one left by another computer that had the Kobo mounted is not ours."""
     host = document.get("host")
     return host is None or host == socket.gethostname()
-
-
-@dataclass
-class DeviceLock:
-    """An exclusive ``flock`` per device in the runtime directory: one daemon per Kobo on this host.
-
-    The kernel drops the lock when the process dies, so a crashed daemon never blocks the next.
-    """
-
-    path: Path
-    handle: IO[str] | None = None
-
-    def acquire(self, root: Path) -> None:
-        handle = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            handle.close()
-            if error.errno in (errno.EAGAIN, errno.EACCES):
-                raise DaemonRefused(already_running(root)) from None
-            raise
-        self.handle = handle
-
-    def release(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
 
 
 def already_running(root: Path) -> str:

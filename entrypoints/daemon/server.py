@@ -23,6 +23,9 @@ from typing import Any
 
 from watchdog.observers import Observer
 
+from adapters.device_lock import DAEMON, DeviceBusy, DeviceLock
+from adapters.leftovers import remove_leftovers
+from application.records import FileState, KoboBook
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
 from entrypoints.daemon.lifecycle import lower_priority, release_memory, watch_parent
@@ -31,15 +34,13 @@ from entrypoints.daemon.rpc_methods import kksync_version
 from entrypoints.daemon.rpc_socket import RpcSocketServer
 from entrypoints.daemon.runtime_dir import (
     DaemonRefused,
-    DeviceLock,
     already_running,
     check_socket_path,
     default_socket,
-    device_key,
+    device_lock_path,
     live_daemon,
     remove_daemon_file,
     remove_stale_socket,
-    runtime_dir,
     write_daemon_file,
 )
 from entrypoints.daemon.service_host import ServiceHost
@@ -52,6 +53,7 @@ from entrypoints.daemon.watcher import (
     book_folders,
     watch_roots,
 )
+from entrypoints.log_level import log_level
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +112,15 @@ class Daemon:
             raise
 
     def _claim(self) -> None:
-        self._lock = DeviceLock(runtime_dir() / f"{device_key(self.root)}.lock")
-        self._lock.acquire(self.root)
+        self._lock = DeviceLock(device_lock_path(self.root))
+        try:
+            self._lock.acquire(DAEMON)
+        except DeviceBusy as busy:
+            if busy.holder.role == DAEMON:
+                raise DaemonRefused(already_running(self.root)) from None
+            holder = busy.holder.pid_text
+            message = f"a kksync sync ({holder}) is syncing {self.root}; start the daemon when it is done"
+            raise DaemonRefused(message) from None
         if live_daemon(self.root) is not None:  # e.g. one started with another XDG_RUNTIME_DIR
             raise DaemonRefused(already_running(self.root))
         self.socket_path = self.requested_socket or default_socket(self.root)
@@ -202,13 +211,21 @@ class Daemon:
 
         def first_sync(service: SyncService) -> None:
             if self._auto_sync():
-                self._log_run(service.sync_all(NobodyToAsk(), on_book=self._unless_stopping).books)
+                report = service.sync_all(
+                    NobodyToAsk(), on_book=self._unless_stopping, before_books=self._tidy
+                )
+                self._log_run(report.books)
             self.detector.snapshot(service)
 
         folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
         self.host.run(first_sync, timeout=None)
         self.host.run(lambda _service: release_memory(), timeout=None)
+
+    def _tidy(self, books: list[KoboBook]) -> None:
+        """Remove what an interrupted run left (the daemon holds the device lock, so none runs now)."""
+        readable = (b.file_path for b in books if b.file_state is FileState.READABLE)
+        remove_leftovers(self.host.container.kobo_library(), self.host.container.koreader_library(), readable)
 
     def _on_batch(self, paths: set[str]) -> None:
         if self.stopping.is_set():
@@ -313,7 +330,10 @@ def configure_logging(log_file: Path | None) -> None:
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("KKSYNC_LOG", "INFO").upper())
+    level, complaint = log_level(os.environ.get("KKSYNC_LOG"), default="INFO")
+    root.setLevel(level)
+    if complaint is not None:
+        log.warning(complaint)
     logging.getLogger("watchdog").setLevel(max(root.level, logging.INFO))  # one line per inotify event
 
 

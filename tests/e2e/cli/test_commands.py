@@ -32,7 +32,7 @@ BOOK_REPORT_KEYS = {
 }  # fmt: skip
 LIBRARY_KEYS = {
     "book_id", "title", "author", "series", "series_number", "source", "kind", "file_present",
-    "readable", "path", "kobo", "koreader",
+    "readable", "not_syncable_reason", "path", "kobo", "koreader",
 }  # fmt: skip
 
 

@@ -135,3 +135,22 @@ def test_a_device_that_is_not_a_kobo_is_refused(short_dir: Path, daemon_env: dic
     assert result.returncode == 1
     assert "is not a Kobo" in result.stderr
     assert not os.path.exists(short_dir / "s.sock")
+
+
+def test_the_daemon_removes_what_an_interrupted_run_left(
+    demo_device: Path, short_dir: Path, daemon_env: dict[str, str]
+) -> None:
+    backups = demo_device / ".adds" / "kksync" / "backups"
+    partial = backups / "KoboReader-20261130T101500Z.sqlite.partial"
+    temp = demo_device / ".kobo" / "kepub" / "0RDTATJQNHSQ0.sdr" / ".metadata.epub.lua.q1w2e3r4.kksync-tmp"
+    foreign = backups / "KoboReader-mine.sqlite.partial"
+    for path in (partial, temp, foreign):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    running = start_daemon(demo_device, short_dir / "s.sock", daemon_env)
+    try:
+        wait_for(lambda: not partial.exists() and not temp.exists(), 20, "the leftovers to be removed")
+        assert foreign.exists()
+    finally:
+        assert running.stop() == 0
+    assert "interrupted kksync run" in running.log.read_text()

@@ -126,7 +126,7 @@ def test_a_copy_failing_halfway_is_deleted_with_its_journal(
 ) -> None:
     layout = sample_device(tmp_path)
 
-    def disk_full(source: sqlite3.Connection, target: Path) -> None:
+    def disk_full(source: sqlite3.Connection, target: Path, patience: object) -> None:
         target.write_bytes(b"SQLite format 3\x00 and then the disk was full")
         target.with_name(target.name + "-journal").write_bytes(b"hot journal")
         raise sqlite3.OperationalError("database or disk is full")
