@@ -294,7 +294,7 @@ def lenient_container(device: Path | None) -> Container:
     except ConfigurationError as error:
         warn(f"{error} (using the default settings for this command)")
         settings = Settings()
-    return build_container(root, settings)
+    return build_container(root, settings, on_wait=waiting_for_nickel(settings))
 
 
 def chosen_books(service: SyncService, names: list[str] | None) -> list[str] | None:
