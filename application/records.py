@@ -8,8 +8,11 @@ from enum import Enum
 from pathlib import Path
 
 from domain.chapter_map import Chapter, ChapterMap
+from domain.position import ReadingPosition
 
 KOBO_PERCENT_TOTAL = 100.0
+MTIME_RESOLUTION_S = 2.0
+"""The coarsest mtime step of a file system a Kobo uses (FAT: 2 seconds)."""
 
 
 class BookSource(Enum):
@@ -30,6 +33,9 @@ class BookKind(Enum):
     OTHER = "other"
 
 
+EPUB_KINDS = (BookKind.KEPUB, BookKind.EPUB)
+
+
 class FileState(Enum):
     """Whether KOReader (and kksync) can read the book file."""
 
@@ -37,6 +43,41 @@ class FileState(Enum):
     MISSING = "missing"
     ENCRYPTED = "encrypted"
     UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What ``stat`` says about a file, enough to notice that it was replaced or rewritten.
+
+    ``settled`` is False when the file was modified within ``MTIME_RESOLUTION_S`` of the moment
+    it was stat'ed: a second write in the same FAT 2-second tick could keep size and mtime, so
+    such a stamp never vouches for anything (docs/performance.md, "Exact no-op").
+    """
+
+    size: int
+    mtime_ns: int
+    inode: int
+    ctime_ns: int
+    settled: bool = True
+
+    def vouches_for(self, other: FileStamp | None) -> bool:
+        """Whether a file that had ``other`` as its stamp is certainly unchanged now."""
+        return (
+            other is not None
+            and self.settled
+            and other.settled
+            and (self.size, self.mtime_ns, self.inode, self.ctime_ns)
+            == (other.size, other.mtime_ns, other.inode, other.ctime_ns)
+        )
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """A book file's state as found when the file had ``stamp``: reusable while it still does."""
+
+    stamp: FileStamp
+    kind: BookKind
+    state: FileState
 
 
 @dataclass(frozen=True)
@@ -83,6 +124,8 @@ class KoboBook:
     chapters: tuple[KoboChapter, ...] = ()
     series_number: str | None = None
     image_id: str | None = None
+    file_stamp: FileStamp | None = None
+    """The book file's stamp when it was read (None when it is missing or cannot be stat'ed)."""
 
     def chapter_map(self) -> ChapterMap:
         """The spine as Nickel measured it; sizes re-derived from offsets when truncated."""
@@ -178,3 +221,18 @@ class XPointerTarget:
     fraction: float
     span: str | None
     resolved: bool
+
+
+@dataclass(frozen=True)
+class SeenBook:
+    """Both positions of a book as read last time, and a digest of every input they came from.
+
+    A later run whose inputs hash to the same ``key`` would read the very same positions, so it
+    reuses these instead of parsing the sidecar and opening the book (docs/performance.md).
+    """
+
+    key: str
+    kobo: ReadingPosition
+    koreader: ReadingPosition | None
+    notes: tuple[str, ...] = ()
+    file_check: FileCheck | None = None

@@ -4,6 +4,11 @@ Per book: read both sides, decide (domain), and if a transfer is due, write the 
 targets, re-read, and record what both sides now agree on in the ledger. A push writes the Kobo
 database only (after a verified backup, once per run); a pull writes the KOReader sidecar only;
 the ledger is written last, so a failure anywhere leaves the previous agreement in place.
+
+A book whose inputs (its Nickel row and chapter rows, its file's stamp, KOReader's fingerprint of
+its sidecars and history) hash to what the ledger saw last time reuses the positions read then:
+no Lua parsing, no EPUB opening. Any difference, or any input too fresh to trust, takes the full
+path (docs/performance.md, "Exact no-op").
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 from application.errors import KksyncError, StaleQuestion
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
 from application.positions import BookFile, is_syncable, kobo_position, koreader_position
-from application.records import KoboBook
+from application.records import KoboBook, SeenBook
 from application.reports import BookReport, Question, RunReport
 from application.settings import Settings
 from application.transfers import Planned, pull_write, push_write
@@ -29,6 +34,11 @@ from domain.position import ReadingPosition
 log = logging.getLogger(__name__)
 
 BookCallback = Callable[[BookReport], None]
+StartCallback = Callable[[int], None]
+"""Told the number of books a run is about to go through, once it has read the library."""
+
+SEEN_FORMAT = "kksync-seen-1"
+"""Part of every seen-book key: change it whenever reading a position changes, so old entries miss."""
 
 BACKUP_REUSE = timedelta(hours=1)
 """A long-lived service (the daemon) backs up again before writing once its backup is this old;
@@ -59,6 +69,10 @@ class Assessment:
     koreader: ReadingPosition | None
     ledger: AgreedState | None
     decision: ConflictDecision
+    seen: SeenBook | None = None
+    """The positions with the digest of their inputs, when those inputs could be trusted."""
+    reused: bool = False
+    """Whether the positions came from the ledger's seen entry rather than from the files."""
 
     @property
     def token(self) -> str:
@@ -91,15 +105,23 @@ class SyncService:
         self._kobo_failure: str | None = None
         self._questions: dict[str, str] = {}
         self._declined: dict[str, str] = {}
+        self._agreed_pending: dict[str, AgreedState] = {}
+        self._seen: dict[str, SeenBook] = {}
+        self._seen_pending: dict[str, SeenBook] = {}
 
     # -- use cases ---------------------------------------------------------------------------
 
     def library(self) -> list[KoboBook]:
         return self.kobo.books()
 
-    def plan(self, book_ids: Iterable[str] | None = None, on_book: BookCallback | None = None) -> RunReport:
+    def plan(
+        self,
+        book_ids: Iterable[str] | None = None,
+        on_book: BookCallback | None = None,
+        on_start: StartCallback | None = None,
+    ) -> RunReport:
         """What a sync would do, writing nothing at all (no backup, no ledger)."""
-        return self._run(book_ids, NobodyToAsk(), dry_run=True, on_book=on_book)
+        return self._run(book_ids, NobodyToAsk(), dry_run=True, on_book=on_book, on_start=on_start)
 
     status = plan
 
@@ -108,8 +130,9 @@ class SyncService:
         prompter: Prompter,
         book_ids: Iterable[str] | None = None,
         on_book: BookCallback | None = None,
+        on_start: StartCallback | None = None,
     ) -> RunReport:
-        return self._run(book_ids, prompter, dry_run=False, on_book=on_book)
+        return self._run(book_ids, prompter, dry_run=False, on_book=on_book, on_start=on_start)
 
     def sync_book(self, book_id: str, prompter: Prompter) -> BookReport:
         return self.sync_all(prompter, [book_id]).books[0]
@@ -143,8 +166,11 @@ class SyncService:
         *,
         dry_run: bool,
         on_book: BookCallback | None,
+        on_start: StartCallback | None = None,
     ) -> RunReport:
-        books = self.kobo.books()
+        self._seen = self.ledger.seen()
+        known = {book_id: seen.file_check for book_id, seen in self._seen.items() if seen.file_check}
+        books = self.kobo.books(known)
         if book_ids is not None:
             wanted = list(dict.fromkeys(book_ids))
             by_id = {book.book_id: book for book in books}
@@ -155,12 +181,17 @@ class SyncService:
         agreed = self.ledger.all()
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh
+        if on_start is not None:
+            on_start(len(books))
         reports = []
-        for book in books:
-            report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
-            reports.append(report)
-            if on_book is not None:
-                on_book(report)
+        try:
+            for book in books:
+                report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
+                reports.append(report)
+                if on_book is not None:
+                    on_book(report)
+        finally:
+            self._flush(dry_run)
         questions = tuple(r.question for r in reports if r.question is not None and not r.written)
         return RunReport(tuple(reports), dry_run=dry_run, backup=self.backup, questions=questions)
 
@@ -180,13 +211,73 @@ class SyncService:
     def _assess(self, book: KoboBook, ledger: AgreedState | None) -> Assessment:
         file = BookFile(book, lambda b: self.content.open(b.file_path))
         syncable = is_syncable(book)
+        key = self._seen_key(book, syncable)
+        seen = self._seen.get(book.book_id)
+        if key is not None and seen is not None and seen.key == key:
+            file.notes.extend(seen.notes)
+            decision = decide(seen.kobo, seen.koreader, ledger, self.settings.policy(), syncable=syncable)
+            if decision.transfer is Transfer.SKIP:  # a transfer needs the book file: full path
+                return Assessment(book, file, seen.kobo, seen.koreader, ledger, decision, seen, reused=True)
+            file = BookFile(book, file.opener)
         kobo = kobo_position(book, file)
         koreader = koreader_position(self.koreader.read(book.file_path), file) if syncable else None
         decision = decide(kobo, koreader, ledger, self.settings.policy(), syncable=syncable)
-        return Assessment(book, file, kobo, koreader, ledger, decision)
+        fresh = self._seen_entry(book, key, kobo, koreader, file)
+        return Assessment(book, file, kobo, koreader, ledger, decision, fresh)
+
+    def _seen_key(self, book: KoboBook, syncable: bool) -> str | None:
+        """The digest of every input of this book's positions; None when one is too fresh to trust.
+
+        The KOReader fingerprint is taken *before* the sidecar is read, so a change racing the read
+        can only make the stored key older than the state (a needless full path next time), never
+        newer (a missed change).
+        """
+        if book.file_stamp is not None and not book.file_stamp.settled:
+            return None
+        koreader = self.koreader.fingerprint(book.file_path) if syncable else ""
+        inputs = repr((SEEN_FORMAT, _book_inputs(book), koreader)).encode("utf-8", "surrogateescape")
+        return hashlib.blake2b(inputs, digest_size=20).hexdigest()
+
+    def _seen_entry(
+        self,
+        book: KoboBook,
+        key: str | None,
+        kobo: ReadingPosition,
+        koreader: ReadingPosition | None,
+        file: BookFile,
+    ) -> SeenBook | None:
+        if key is None:
+            return None
+        check = self.kobo.file_checks().get(book.book_id) if book.file_stamp is not None else None
+        if check is not None and check.stamp != book.file_stamp:
+            check = None
+        return SeenBook(key, kobo, koreader, tuple(file.notes), check)
+
+    def _note_seen(self, assessment: Assessment) -> None:
+        """Keep a freshly read book's seen entry for the end of the run (stored only when it differs)."""
+        fresh = assessment.seen
+        if fresh is None or assessment.reused:
+            return
+        if self._seen.get(assessment.book.book_id) != fresh:
+            self._seen_pending[assessment.book.book_id] = fresh
+
+    def _flush(self, dry_run: bool) -> None:
+        """Store the run's in-sync agreements and seen books in one transaction (never in a dry run)."""
+        agreed, seen = self._agreed_pending, self._seen_pending
+        self._agreed_pending, self._seen_pending = {}, {}
+        if dry_run or not self.settings.sync_reading_state:  # switched off: nothing is written at all
+            return
+        try:
+            self.ledger.record_batch(agreed, seen)
+        except Exception as error:  # the reports stand: both sides were in sync and nothing was written
+            log.error("kksync: could not update the sync ledger: %s", _one_line(error))
+            return
+        self._seen.update(seen)
 
     def _process(self, assessment: Assessment, prompter: Prompter, dry_run: bool) -> BookReport:
         decision = assessment.decision
+        if not dry_run:
+            self._note_seen(assessment)
         if decision.transfer is Transfer.SKIP:
             if decision.reason is Reason.IN_SYNC and not dry_run:
                 self._remember(assessment)
@@ -254,13 +345,19 @@ class SyncService:
             self.koreader.write(book.file_path, pull_write(position, assessment.file, now)[0])
         after = self._assess_again(book, assessment)
         self.ledger.record(book.book_id, AgreedState(after.kobo, after.koreader))
+        self._seen_pending.pop(book.book_id, None)
+        if after.seen is not None:
+            self._seen_pending[book.book_id] = after.seen
 
     def _assess_again(self, book: KoboBook, before: Assessment) -> Assessment:
         """Re-read both sides after a write, reusing the already parsed book file."""
-        file = replace(before.file, book=book, notes=list(before.file.notes))
+        file = replace(before.file, book=book, notes=[])
+        key = self._seen_key(book, syncable=True)
         kobo = kobo_position(book, file)
         koreader = koreader_position(self.koreader.read(book.file_path), file)
-        return replace(before, book=book, file=file, kobo=kobo, koreader=koreader)
+        seen = self._seen_entry(book, key, kobo, koreader, file)
+        file.notes[:0] = before.file.notes
+        return replace(before, book=book, file=file, kobo=kobo, koreader=koreader, seen=seen, reused=False)
 
     def _prepare_kobo_writes(self) -> None:
         """Before the first Kobo write of a run: writable, and a verified backup exists."""
@@ -285,7 +382,7 @@ class SyncService:
             and unchanged(assessment.koreader, ledger.koreader)
         ):
             return
-        self.ledger.record(assessment.book.book_id, AgreedState(assessment.kobo, assessment.koreader))
+        self._agreed_pending[assessment.book.book_id] = AgreedState(assessment.kobo, assessment.koreader)
 
 
 class _Fixed:
@@ -333,6 +430,18 @@ def _failed(book: KoboBook, assessment: Assessment | None, message: str) -> Book
         koreader=assessment.koreader if assessment else None,
         error=message,
     )
+
+
+def _book_inputs(book: KoboBook) -> tuple[object, ...]:
+    """Every field of the book row as plain values (a tuple's repr is far cheaper than a dataclass's)."""
+    chapters = tuple(
+        (c.content_id, c.zip_path, c.volume_index, c.offset, c.size, c.percent_read) for c in book.chapters
+    )
+    fields = tuple(getattr(book, name) for name in _BOOK_FIELDS)
+    return (*fields, chapters)
+
+
+_BOOK_FIELDS = tuple(name for name in KoboBook.__dataclass_fields__ if name != "chapters")
 
 
 def _one_line(error: BaseException) -> str:

@@ -12,15 +12,17 @@ import logging
 import os
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, Select, and_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from adapters.clock import SystemClock
 from adapters.device import DeviceLayout
+from adapters.file_stamp import stamp
 from adapters.kobo.backup import BackupStore
 from adapters.kobo.bookmark import split_bookmark
 from adapters.kobo.connection import is_locked_error, is_read_only_error, open_engine, writing
@@ -30,7 +32,15 @@ from adapters.kobo.files import file_state
 from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
 from application.errors import DeviceError, KoboDatabaseError, KoboDatabaseLocked, ReadOnlyDatabase
 from application.ports import Clock
-from application.records import BookKind, KoboBook, KoboChapter, KoboWrite
+from application.records import (
+    EPUB_KINDS,
+    BookKind,
+    FileCheck,
+    FileState,
+    KoboBook,
+    KoboChapter,
+    KoboWrite,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +48,6 @@ BOOK_TYPES = ("6", 6)
 CHAPTER_TYPES = ("9", 9)
 NICKEL_FALSE = "false"  # Kobo firmware stores booleans as the strings 'true' / 'false'
 BACKUPS_KEPT = 10
-
-Row = RowMapping
 
 
 class NickelLibrary:
@@ -57,6 +65,9 @@ class NickelLibrary:
         self._engine = open_engine(self._database, busy_timeout_seconds)
         self._tables: NickelTables | None = None
         self._backups = BackupStore(layout.kksync_dir / "backups", keep=BACKUPS_KEPT)
+        self._chapter_memo: dict[str, tuple[object, tuple[KoboChapter, ...]]] = {}
+        self._checks: dict[str, FileCheck] = {}
+        """The last check of each book file, reused while the file's stamp vouches for it."""
 
     @property
     def database(self) -> Path:
@@ -73,31 +84,60 @@ class NickelLibrary:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def books(self) -> list[KoboBook]:
+    def books(self, known: Mapping[str, FileCheck] | None = None) -> list[KoboBook]:
+        if known:
+            self._checks.update(
+                (book_id, check) for book_id, check in known.items() if book_id not in self._checks
+            )
         return self._read_books(None)
 
     def book(self, book_id: str) -> KoboBook | None:
         found = self._read_books(book_id)
         return found[0] if found else None
 
+    def file_checks(self) -> dict[str, FileCheck]:
+        """The file checks of the last read, by book, to be handed back to ``books`` next run."""
+        return dict(self._checks)
+
     def _read_books(self, book_id: str | None) -> list[KoboBook]:
         try:
             with self._engine.connect() as connection, connection.begin():
                 tables = self._probe(connection)
-                book_rows = connection.execute(_books_query(tables, book_id)).mappings().all()
-                chapter_rows = connection.execute(_chapters_query(tables, book_id)).mappings().all()
+                book_rows = _fetch(connection, _books_query(tables, book_id))
+                chapter_rows = _fetch(connection, _chapters_query(tables, book_id))
                 keyed = _keyed_volumes(connection, tables, book_id)
-        except DBAPIError as error:
-            raise DeviceError(f"Cannot read the Kobo database {self._database}: {error.orig}") from error
-        chapters_by_book: dict[str, list[Row]] = defaultdict(list)
-        for row in chapter_rows:
-            chapters_by_book[row["BookID"]].append(row)
-        return [self._book(row, chapters_by_book.get(row["ContentID"], []), keyed) for row in book_rows]
+        except (DBAPIError, sqlite3.Error) as error:
+            reason = error.orig if isinstance(error, DBAPIError) else error
+            raise DeviceError(f"Cannot read the Kobo database {self._database}: {reason}") from error
+        chapters_by_book: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        book_column = chapter_rows.columns.index("BookID")
+        for chapter_row in chapter_rows.values:
+            chapters_by_book[chapter_row[book_column]].append(chapter_row)
+        books = []
+        for values in book_rows.values:
+            row = dict(zip(book_rows.columns, values, strict=True))
+            rows = chapters_by_book.get(row["ContentID"], [])
+            chapters = self._chapter_rows(row["ContentID"], rows, chapter_rows.columns)
+            books.append(self._book(row, chapters, keyed))
+        return books
 
-    def _book(self, row: Row, chapter_rows: Sequence[Row], keyed: set[str]) -> KoboBook:
+    def _chapter_rows(
+        self, book_id: str, rows: list[tuple[Any, ...]], columns: tuple[str, ...]
+    ) -> tuple[KoboChapter, ...]:
+        """The book's chapters, rebuilt only when its rows differ from the last read's."""
+        key = (columns, tuple(rows))
+        memo = self._chapter_memo.get(book_id)
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        chapters = _chapters(book_id, [dict(zip(columns, row, strict=True)) for row in rows])
+        self._chapter_memo[book_id] = (key, chapters)
+        return chapters
+
+    def _book(self, row: Mapping[str, Any], chapters: tuple[KoboChapter, ...], keyed: set[str]) -> KoboBook:
         book_id: str = row["ContentID"]
         kind = book_kind(row["MimeType"])
         file_path = self._layout.book_host_path(book_id)
+        check = self._check(book_id, file_path, kind, has_content_keys=book_id in keyed)
         return KoboBook(
             book_id=book_id,
             title=row.get("Title"),
@@ -108,14 +148,34 @@ class NickelLibrary:
             kind=kind,
             device_path=self._layout.book_device_path(book_id),
             file_path=file_path,
-            file_state=file_state(file_path, kind, has_content_keys=book_id in keyed),
+            file_state=check.state if check is not None else FileState.MISSING,
+            file_stamp=check.stamp if check is not None else None,
             read_status=_int_or(row.get("ReadStatus"), 0) or 0,
             percent_read=_int_or(row.get("___PercentRead"), None),
             date_last_read=parse_kobo_date(row.get("DateLastRead")),
             bookmark=split_bookmark(row.get("ChapterIDBookmarked")),
-            chapters=_chapters(book_id, chapter_rows) if kind is BookKind.KEPUB else (),
+            chapters=chapters if kind is BookKind.KEPUB else (),
             image_id=row.get("ImageId"),
         )
+
+    def _check(self, book_id: str, path: Path, kind: BookKind, *, has_content_keys: bool) -> FileCheck | None:
+        """The file's state, opening the file only when no earlier check vouches for it.
+
+        None when the file is missing. A store book with DRM keys is encrypted whatever its
+        file holds, so its file is never opened.
+        """
+        found = stamp(path)
+        if found is None:
+            self._checks.pop(book_id, None)
+            return None
+        if has_content_keys and kind in EPUB_KINDS:
+            return FileCheck(found, kind, FileState.ENCRYPTED)
+        earlier = self._checks.get(book_id)
+        if earlier is not None and earlier.kind is kind and found.vouches_for(earlier.stamp):
+            return earlier
+        check = FileCheck(found, kind, file_state(path, kind))
+        self._checks[book_id] = check
+        return check
 
     def _probe(self, connection: Connection) -> NickelTables:
         """Learn the schema once per instance; warn once about columns this firmware lacks."""
@@ -256,7 +316,30 @@ def _keyed_volumes(connection: Connection, tables: NickelTables, book_id: str | 
     return {str(volume) for volume in connection.execute(query).scalars()}
 
 
-def _chapters(book_id: str, rows: Iterable[Row]) -> tuple[KoboChapter, ...]:
+@dataclass(frozen=True)
+class _Fetched:
+    columns: tuple[str, ...]
+    values: list[tuple[Any, ...]]
+
+
+def _fetch(connection: Connection, query: Select[Any]) -> _Fetched:
+    """Run a read on the driver's own cursor: plain tuples, without a Row object per row.
+
+    The chapter query returns tens of thousands of rows for a large library; SQLAlchemy's row
+    objects were a good part of a whole-library read.
+    """
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    positions = compiled.positiontup or []
+    parameters = tuple(compiled.params[name] for name in positions)
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - pysqlite always is
+        raise DeviceError("unexpected database driver")
+    cursor = driver.execute(str(compiled), parameters)
+    columns = tuple(column[0] for column in cursor.description)
+    return _Fetched(columns, cursor.fetchall())
+
+
+def _chapters(book_id: str, rows: Iterable[Mapping[str, Any]]) -> tuple[KoboChapter, ...]:
     """Spine rows of a kepub in ``VolumeIndex`` order; rows not shaped ``…!opfdir!href`` are skipped."""
     chapters = []
     for position, row in enumerate(rows):

@@ -142,12 +142,17 @@ class ProgressBar:
     share the screen), then carries on where it was.
     """
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int | None, enabled: bool) -> None:
         self.progress: Progress | None = None
         if enabled:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
             self.progress = Progress(*columns, console=err, transient=True)
             self.task = self.progress.add_task("Syncing", total=total)
+
+    def set_total(self, total: int) -> None:
+        """The number of books, once the run has read the library (it is not read twice for this)."""
+        if self.progress is not None:
+            self.progress.update(self.task, total=total)
 
     def __enter__(self) -> ProgressBar:
         if self.progress is not None:
@@ -267,13 +272,12 @@ def run_with_progress(
     prompter: AlwaysYes | TerminalPrompter | NobodyToAsk,
     show_bar: bool,
 ) -> RunReport:
-    total = len(book_ids) if book_ids else len(service.library())
-    with ProgressBar(total, show_bar) as bar:
+    with ProgressBar(len(book_ids) if book_ids else None, show_bar) as bar:
         if isinstance(prompter, TerminalPrompter):
             prompter.bar = bar
         if dry_run:
-            return service.plan(book_ids or None, on_book=bar.advance)
-        return service.sync_all(prompter, book_ids or None, on_book=bar.advance)
+            return service.plan(book_ids or None, on_book=bar.advance, on_start=bar.set_total)
+        return service.sync_all(prompter, book_ids or None, on_book=bar.advance, on_start=bar.set_total)
 
 
 def show(report: RunReport, as_json: bool, title: str) -> None:
