@@ -45,7 +45,7 @@ class FileState(Enum):
     UNREADABLE = "unreadable"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileStamp:
     """What ``stat`` says about a file, enough to notice that it was replaced or rewritten.
 
@@ -80,7 +80,7 @@ class FileCheck:
     state: FileState
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboBookmark:
     """``ChapterIDBookmarked`` split: the zip path of the spine file and the koboSpan in it.
 
@@ -92,7 +92,7 @@ class KoboBookmark:
     span: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboChapter:
     """A ContentType 9 row of a kepub: one spine item, offset and size in percent of the book."""
 
@@ -104,7 +104,7 @@ class KoboChapter:
     percent_read: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboBook:
     """A book row of Nickel's database with everything a sync needs."""
 

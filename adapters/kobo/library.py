@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +64,6 @@ class NickelLibrary:
         self._engine = open_engine(self._database, busy_timeout_seconds)
         self._tables: NickelTables | None = None
         self._backups = BackupStore(layout.kksync_dir / "backups", keep=BACKUPS_KEPT)
-        self._chapter_memo: dict[str, tuple[object, tuple[KoboChapter, ...]]] = {}
         self._checks: dict[str, FileCheck] = {}
         """The last check of each book file, reused while the file's stamp vouches for it."""
 
@@ -104,34 +102,16 @@ class NickelLibrary:
             with self._engine.connect() as connection, connection.begin():
                 tables = self._probe(connection)
                 book_rows = _fetch(connection, _books_query(tables, book_id))
-                chapter_rows = _fetch(connection, _chapters_query(tables, book_id))
+                chapters = _chapters_by_book(_cursor(connection, _chapters_query(tables, book_id)))
                 keyed = _keyed_volumes(connection, tables, book_id)
         except (DBAPIError, sqlite3.Error) as error:
             reason = error.orig if isinstance(error, DBAPIError) else error
             raise DeviceError(f"Cannot read the Kobo database {self._database}: {reason}") from error
-        chapters_by_book: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        book_column = chapter_rows.columns.index("BookID")
-        for chapter_row in chapter_rows.values:
-            chapters_by_book[chapter_row[book_column]].append(chapter_row)
         books = []
         for values in book_rows.values:
             row = dict(zip(book_rows.columns, values, strict=True))
-            rows = chapters_by_book.get(row["ContentID"], [])
-            chapters = self._chapter_rows(row["ContentID"], rows, chapter_rows.columns)
-            books.append(self._book(row, chapters, keyed))
+            books.append(self._book(row, chapters.get(row["ContentID"], ()), keyed))
         return books
-
-    def _chapter_rows(
-        self, book_id: str, rows: list[tuple[Any, ...]], columns: tuple[str, ...]
-    ) -> tuple[KoboChapter, ...]:
-        """The book's chapters, rebuilt only when its rows differ from the last read's."""
-        key = (columns, tuple(rows))
-        memo = self._chapter_memo.get(book_id)
-        if memo is not None and memo[0] == key:
-            return memo[1]
-        chapters = _chapters(book_id, [dict(zip(columns, row, strict=True)) for row in rows])
-        self._chapter_memo[book_id] = (key, chapters)
-        return chapters
 
     def _book(self, row: Mapping[str, Any], chapters: tuple[KoboChapter, ...], keyed: set[str]) -> KoboBook:
         book_id: str = row["ContentID"]
@@ -323,6 +303,11 @@ class _Fetched:
 
 
 def _fetch(connection: Connection, query: Select[Any]) -> _Fetched:
+    cursor = _cursor(connection, query)
+    return _Fetched(tuple(column[0] for column in cursor.description), cursor.fetchall())
+
+
+def _cursor(connection: Connection, query: Select[Any]) -> sqlite3.Cursor:
     """Run a read on the driver's own cursor: plain tuples, without a Row object per row.
 
     The chapter query returns tens of thousands of rows for a large library; SQLAlchemy's row
@@ -334,9 +319,30 @@ def _fetch(connection: Connection, query: Select[Any]) -> _Fetched:
     driver = connection.connection.driver_connection
     if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - pysqlite always is
         raise DeviceError("unexpected database driver")
-    cursor = driver.execute(str(compiled), parameters)
+    return driver.execute(str(compiled), parameters)
+
+
+def _chapters_by_book(cursor: sqlite3.Cursor) -> dict[str, tuple[KoboChapter, ...]]:
+    """Chapter rows (ordered by book) turned into each book's chapters as they stream in.
+
+    Only one book's raw rows are held at a time, so a large library's tens of thousands of rows
+    never sit in memory twice.
+    """
     columns = tuple(column[0] for column in cursor.description)
-    return _Fetched(columns, cursor.fetchall())
+    book_column = columns.index("BookID")
+    found: dict[str, tuple[KoboChapter, ...]] = {}
+    current: str | None = None
+    rows: list[dict[str, Any]] = []
+    for values in cursor:
+        book_id = values[book_column]
+        if book_id != current:
+            if current is not None:
+                found[current] = _chapters(current, rows)
+            current, rows = book_id, []
+        rows.append(dict(zip(columns, values, strict=True)))
+    if current is not None:
+        found[current] = _chapters(current, rows)
+    return found
 
 
 def _chapters(book_id: str, rows: Iterable[Mapping[str, Any]]) -> tuple[KoboChapter, ...]:
