@@ -40,6 +40,9 @@ StartCallback = Callable[[int], None]
 SEEN_FORMAT = "kksync-seen-1"
 """Part of every seen-book key: change it whenever reading a position changes, so old entries miss."""
 
+FEW_BOOKS = 16
+"""Up to this many named books are read one by one (a few queries each) instead of the whole library."""
+
 BACKUP_REUSE = timedelta(hours=1)
 """A long-lived service (the daemon) backs up again before writing once its backup is this old;
 a command-line run is one service, so it backs up before its first write every time."""
@@ -107,6 +110,7 @@ class SyncService:
         self._declined: dict[str, str] = {}
         self._agreed_pending: dict[str, AgreedState] = {}
         self._seen: dict[str, SeenBook] = {}
+        self._seen_loaded = False
         self._seen_pending: dict[str, SeenBook] = {}
 
     # -- use cases ---------------------------------------------------------------------------
@@ -168,17 +172,22 @@ class SyncService:
         on_book: BookCallback | None,
         on_start: StartCallback | None = None,
     ) -> RunReport:
-        self._seen = self.ledger.seen()
-        known = {book_id: seen.file_check for book_id, seen in self._seen.items() if seen.file_check}
-        books = self.kobo.books(known)
-        if book_ids is not None:
-            wanted = list(dict.fromkeys(book_ids))
+        if self._seen_loaded is False:
+            # Loaded once per service: an entry is keyed by every input of its positions, so one
+            # written meanwhile by another run can only be missed here, never be wrong.
+            self._seen, self._seen_loaded = self.ledger.seen(), True
+        wanted = None if book_ids is None else list(dict.fromkeys(book_ids))
+        books = self._read(wanted)
+        if wanted is not None:
             by_id = {book.book_id: book for book in books}
             missing = [book_id for book_id in wanted if book_id not in by_id]
             if missing:
                 raise KksyncError(f"not in the Kobo database: {', '.join(missing)}")
             books = [by_id[book_id] for book_id in wanted]
-        agreed = self.ledger.all()
+        if wanted is not None and len(wanted) <= FEW_BOOKS:
+            agreed = {book.book_id: state for book in books if (state := self.ledger.get(book.book_id))}
+        else:
+            agreed = self.ledger.all()
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh
         if on_start is not None:
@@ -194,6 +203,14 @@ class SyncService:
             self._flush(dry_run)
         questions = tuple(r.question for r in reports if r.question is not None and not r.written)
         return RunReport(tuple(reports), dry_run=dry_run, backup=self.backup, questions=questions)
+
+    def _read(self, wanted: list[str] | None) -> list[KoboBook]:
+        """The library (one read, reusing known file checks), or just a few wanted books, one by one."""
+        if wanted is not None and len(wanted) <= FEW_BOOKS:
+            found = (self.kobo.book(book_id) for book_id in wanted)
+            return [book for book in found if book is not None]
+        known = {book_id: seen.file_check for book_id, seen in self._seen.items() if seen.file_check}
+        return self.kobo.books(known)
 
     def _safely(
         self, book: KoboBook, ledger: AgreedState | None, prompter: Prompter, dry_run: bool

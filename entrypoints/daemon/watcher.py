@@ -146,30 +146,35 @@ class ChangeDetector:
     """The last seen state of every book, on both sides, to tell which books changed since.
 
     Nickel's side is the book's row as the library adapter reads it; KOReader's side is the
-    size and mtime of every file its sidecar may be read from (no Lua is parsed to compare).
-    Call only on the service worker thread.
+    adapter's fingerprint of every file its sidecar may be read from (stat and content, no Lua
+    parsed), so even a rewrite that keeps size and mtime is seen. Call only on the worker thread.
     """
 
     def __init__(self) -> None:
         self.kobo: dict[str, KoboBook] = {}
-        self.sidecars: dict[str, SidecarFingerprint] = {}
+        self.sidecars: dict[str, str] = {}
 
     def snapshot(self, service: SyncService, book_ids: Iterable[str] | None = None) -> None:
-        """Record the current state of these books (default: all)."""
-        wanted = None if book_ids is None else set(book_ids)
-        for book in service.library():
-            if wanted is None or book.book_id in wanted:
-                self.kobo[book.book_id] = book
-                self.sidecars[book.book_id] = sidecar_fingerprint(service.koreader, book.file_path)
+        """Record the current state of these books (default: all, in one library read)."""
+        books = service.library() if book_ids is None else _books(service, book_ids)
+        for book in books:
+            self.kobo[book.book_id] = book
+            self.sidecars[book.book_id] = service.koreader.fingerprint(book.file_path)
 
     def changed(self, service: SyncService) -> list[str]:
         """Books whose row or sidecar files differ from the snapshot (new books included)."""
         changed = []
         for book in service.library():
-            sidecar = sidecar_fingerprint(service.koreader, book.file_path)
+            sidecar = service.koreader.fingerprint(book.file_path)
             if self.kobo.get(book.book_id) != book or self.sidecars.get(book.book_id) != sidecar:
                 changed.append(book.book_id)
         return changed
+
+
+def _books(service: SyncService, book_ids: Iterable[str]) -> list[KoboBook]:
+    """Just these books, one short read each (a sync of one book must not read the library)."""
+    found = (service.kobo.book(book_id) for book_id in book_ids)
+    return [book for book in found if book is not None]
 
 
 def book_folders(books: Iterable[KoboBook]) -> set[Path]:
