@@ -69,6 +69,7 @@ def run_sizes(sizes: tuple[int, ...], output: Path, seed: int = 2026) -> dict[st
         log.info("measuring the daemon on %d books", books)
         section["daemon"] = commands.daemon_phase(layout)
         results["sizes"][str(books)] = section
+        write_json(results, output / "results.json")  # each size kept as soon as it is measured
     detail = run(min(sizes), output / "detail", seed, write=False)
     results["detail"] = detail
     emulated = _emulated(output, seed)
