@@ -23,7 +23,7 @@ from pathlib import Path
 from application.errors import KksyncError, StaleQuestion
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
 from application.positions import BookFile, is_syncable, kobo_position, koreader_position
-from application.records import KoboBook, SeenBook
+from application.records import FileCheck, KoboBook, SeenBook
 from application.reports import BookReport, Question, RunReport
 from application.settings import Settings
 from application.transfers import Planned, pull_write, push_write
@@ -111,6 +111,9 @@ class SyncService:
         self._agreed_pending: dict[str, AgreedState] = {}
         self._seen: dict[str, SeenBook] = {}
         self._seen_loaded = False
+        self._wrote = False
+        """Whether this run wrote anything (a transfer, a decline): seen books are stored only then."""
+        self._checks: dict[str, FileCheck] = {}
         self._seen_pending: dict[str, SeenBook] = {}
 
     # -- use cases ---------------------------------------------------------------------------
@@ -178,6 +181,7 @@ class SyncService:
             self._seen, self._seen_loaded = self.ledger.seen(), True
         wanted = None if book_ids is None else list(dict.fromkeys(book_ids))
         books = self._read(wanted)
+        self._checks = self.kobo.file_checks()
         if wanted is not None:
             by_id = {book.book_id: book for book in books}
             missing = [book_id for book_id in wanted if book_id not in by_id]
@@ -190,6 +194,7 @@ class SyncService:
             agreed = self.ledger.all()
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh
+        self._wrote = False
         if on_start is not None:
             on_start(len(books))
         reports = []
@@ -265,7 +270,7 @@ class SyncService:
     ) -> SeenBook | None:
         if key is None:
             return None
-        check = self.kobo.file_checks().get(book.book_id) if book.file_stamp is not None else None
+        check = self._checks.get(book.book_id) if book.file_stamp is not None else None
         if check is not None and check.stamp != book.file_stamp:
             check = None
         return SeenBook(key, kobo, koreader, tuple(file.notes), check)
@@ -284,6 +289,8 @@ class SyncService:
         self._agreed_pending, self._seen_pending = {}, {}
         if dry_run or not self.settings.sync_reading_state:  # switched off: nothing is written at all
             return
+        if not agreed and not self._wrote:
+            return  # a run that changed nothing writes nothing, not even what it saw
         try:
             self.ledger.record_batch(agreed, seen)
         except Exception as error:  # the reports stand: both sides were in sync and nothing was written
@@ -321,6 +328,7 @@ class SyncService:
         """A "no" is kept (outside the agreement) so the same question is not asked again."""
         if remember:
             self.ledger.decline(assessment.book.book_id, assessment.token)
+            self._wrote = True
             self._declined[assessment.book.book_id] = assessment.token
         note = "declined; asked again once either side changes"
         return _report(replace(assessment, decision=assessment.decision.declined()), notes=(note,))
@@ -362,6 +370,7 @@ class SyncService:
             self.koreader.write(book.file_path, pull_write(position, assessment.file, now)[0])
         after = self._assess_again(book, assessment)
         self.ledger.record(book.book_id, AgreedState(after.kobo, after.koreader))
+        self._wrote = True
         self._seen_pending.pop(book.book_id, None)
         if after.seen is not None:
             self._seen_pending[book.book_id] = after.seen
