@@ -21,7 +21,7 @@ from application.records import (
 )
 from application.service import AlwaysYes, NobodyToAsk, SyncService
 from application.settings import Settings
-from domain.decision import AgreedState, Reason, Transfer
+from domain.decision import Reason, Transfer
 from domain.policy import Action
 from entrypoints.container import build_container
 from tests.fakes.book_content import FakeBookContent, FakeChapter
@@ -329,12 +329,15 @@ def test_a_changed_sidecar_is_read_again(world: World) -> None:
 def test_a_transfer_is_never_taken_from_the_ledger(world: World) -> None:
     """Remembered positions decide only skips: once a setting allows a pull, the files are read again."""
     world.add(kobo_book(span="kobo.4.1", read_status=1, percent=65, when=KOBO_TIME))
-    world.ledger.entries["ANOTHER"] = AgreedState(None, None)  # a ledger exists, so seen books are kept
+    # Another book is pushed, so the first run writes, and with it what it saw of every book.
+    world.add(
+        kobo_book("PUSHED", read_status=1, when=KOBO_TIME), "/body/DocFragment[2]/body/span[9]", KOREADER_TIME
+    )
     world.service(sync_from_kobo_newer="never").sync_all(NobodyToAsk())
     assert world.ledger.seen_books
     reads = world.koreader.reads
-    (skipped,) = world.service(sync_from_kobo_newer="never").plan().books
+    skipped = world.service(sync_from_kobo_newer="never").plan().books[0]
     assert world.koreader.reads == reads and skipped.decision.reason is Reason.POLICY_NEVER
-    (book,) = world.service().sync_all(NobodyToAsk()).books
+    book = world.service().sync_all(NobodyToAsk()).books[0]
     assert world.koreader.reads > reads
     assert book.decision.transfer is Transfer.PULL and book.written
