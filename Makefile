@@ -36,9 +36,11 @@ pytest: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kksync demo demo-device
 
-## make bench: measure a whole-library sync (numbers, not assertions)
+## make bench: kksync as ratios to a floor measured alongside (numbers, not assertions)
+## quick mode: make bench BENCH_SIZES=500
+BENCH_SIZES ?= 500,2000,8000
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.run --sizes $(BENCH_SIZES)
 
 ## make fidelity: positions judged by KOReader's engine (needs shared/tools/crengine), prints a table
 fidelity: $(STAMP)

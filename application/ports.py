@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -17,11 +17,13 @@ from application.annotation_records import (
 )
 from application.records import (
     CreDom,
+    FileCheck,
     KoboBook,
     KoboWrite,
     KOReaderState,
     KOReaderWrite,
     PointerChoice,
+    SeenBook,
     SpineItem,
     XPointerTarget,
 )
@@ -34,8 +36,16 @@ from domain.decision import AgreedState
 class KoboLibrary(Protocol):
     """Nickel's ``KoboReader.sqlite``."""
 
-    def books(self) -> list[KoboBook]:
-        """Every book row with its chapters and reading state, in a constant number of queries."""
+    def books(self, known: Mapping[str, FileCheck] | None = None) -> list[KoboBook]:
+        """Every book row with its chapters and reading state, in a constant number of queries.
+
+        ``known`` holds earlier checks of book files by book; a check whose stamp still matches
+        the file is reused instead of opening the file again.
+        """
+        ...
+
+    def file_checks(self) -> dict[str, FileCheck]:
+        """The book-file checks of the last ``books`` read, by book (to be passed back next run)."""
         ...
 
     def book(self, book_id: str) -> KoboBook | None:
@@ -60,6 +70,10 @@ class KOReaderLibrary(Protocol):
 
     def read(self, document: Path) -> KOReaderState:
         """The state KOReader would load for this book file (``sidecar`` None when there is none)."""
+        ...
+
+    def fingerprint(self, document: Path) -> str:
+        """A digest of everything ``read`` depends on, cheap (no parsing): equal means an equal state."""
         ...
 
     def write(self, document: Path, change: KOReaderWrite) -> Path:
@@ -133,6 +147,18 @@ class Ledger(Protocol):
 
     def record(self, book_id: str, state: AgreedState) -> None:
         """Store the agreed state; the ledger file is created only by the first record."""
+        ...
+
+    def seen(self) -> dict[str, SeenBook]:
+        """What each book of this device looked like when last read (empty for an older ledger)."""
+        ...
+
+    def record_batch(self, agreed: Mapping[str, AgreedState], seen: Mapping[str, SeenBook]) -> None:
+        """Store agreements and seen books in one transaction.
+
+        Seen books are a cache kept beside the agreements: on their own they never create the
+        ledger file, so a run with no agreement to record still leaves no trace.
+        """
         ...
 
     def declined(self) -> dict[str, str]:

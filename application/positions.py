@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 
 from application.errors import BookContentError
 from application.ports import BookDocument
-from application.records import BookKind, CreDom, FileState, KoboBook, KOReaderState
+from application.records import EPUB_KINDS, BookKind, CreDom, FileState, KoboBook, KOReaderState
 from domain.chapter_map import ChapterMap
 from domain.position import Locator, ReadingPosition
 from domain.status import ReadingStatus, status_from_kobo, status_from_koreader
 
-EPUB_KINDS = (BookKind.KEPUB, BookKind.EPUB)
 SYNCABLE_KINDS = (BookKind.KEPUB, BookKind.EPUB, BookKind.PDF)
 
 

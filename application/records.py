@@ -8,8 +8,11 @@ from enum import Enum
 from pathlib import Path
 
 from domain.chapter_map import Chapter, ChapterMap
+from domain.position import ReadingPosition
 
 KOBO_PERCENT_TOTAL = 100.0
+MTIME_RESOLUTION_S = 2.0
+"""The coarsest mtime step of a file system a Kobo uses (FAT: 2 seconds)."""
 
 
 class BookSource(Enum):
@@ -30,6 +33,9 @@ class BookKind(Enum):
     OTHER = "other"
 
 
+EPUB_KINDS = (BookKind.KEPUB, BookKind.EPUB)
+
+
 class FileState(Enum):
     """Whether KOReader (and kksync) can read the book file."""
 
@@ -39,7 +45,44 @@ class FileState(Enum):
     UNREADABLE = "unreadable"
 
 
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What ``stat`` says about a file, enough to notice that it was replaced or rewritten.
+
+    ``settled`` is False when the file was modified within ``MTIME_RESOLUTION_S`` of the moment
+    it was stat'ed: a second write in the same FAT 2-second tick could keep size and mtime, so
+    such a stamp never vouches for anything (docs/performance.md, "Exact no-op").
+    """
+
+    size: int
+    mtime_ns: int
+    inode: int
+    ctime_ns: int
+    settled: bool = True
+
+    def vouches_for(self, other: FileStamp | None) -> bool:
+        """Whether a file that had ``other`` as its stamp is certainly unchanged now."""
+        return (
+            other is not None
+            and self.settled
+            and other.settled
+            and (self.size, self.mtime_ns, self.inode, self.ctime_ns)
+            == (other.size, other.mtime_ns, other.inode, other.ctime_ns)
+        )
+
+
 @dataclass(frozen=True)
+class FileCheck:
+    """A book file's state as found when the file had ``stamp``: reusable while it still does."""
+
+    stamp: FileStamp
+    kind: BookKind
+    state: FileState
+    reason: str | None = None
+    """Why the file cannot be synced (DRM, not a zip, ...); None when readable."""
+
+
+@dataclass(frozen=True, slots=True)
 class KoboBookmark:
     """``ChapterIDBookmarked`` split: the zip path of the spine file and the koboSpan in it.
 
@@ -53,7 +96,7 @@ class KoboBookmark:
     """Adobe's ``point(…)`` path inside ``zip_path`` (plain EPUBs), without the ``point(``/``)``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboChapter:
     """A ContentType 9 row of a kepub: one spine item, offset and size in percent of the book."""
 
@@ -65,7 +108,7 @@ class KoboChapter:
     percent_read: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboBook:
     """A book row of Nickel's database with everything a sync needs."""
 
@@ -87,6 +130,8 @@ class KoboBook:
     image_id: str | None = None
     file_problem: str | None = None
     """Why the file cannot be synced (missing, outside the device, DRM, ...); None when readable."""
+    file_stamp: FileStamp | None = None
+    """The book file's stamp when it was read (None when it is missing or cannot be stat'ed)."""
 
     def chapter_map(self) -> ChapterMap:
         """The spine as Nickel measured it; sizes re-derived from offsets when truncated."""
@@ -254,3 +299,18 @@ class XPointerTarget:
     resolved: bool
     note: str | None = None
     """Set when the pointer was resolved only to an enclosing element, and why."""
+
+
+@dataclass(frozen=True)
+class SeenBook:
+    """Both positions of a book as read last time, and a digest of every input they came from.
+
+    A later run whose inputs hash to the same ``key`` would read the very same positions, so it
+    reuses these instead of parsing the sidecar and opening the book (docs/performance.md).
+    """
+
+    key: str
+    kobo: ReadingPosition
+    koreader: ReadingPosition | None
+    notes: tuple[str, ...] = ()
+    file_check: FileCheck | None = None

@@ -4,6 +4,11 @@ Per book: read both sides, decide (domain), and if a transfer is due, write the 
 targets, re-read, and record what both sides now agree on in the ledger. A push writes the Kobo
 database only (after a verified backup, once per run); a pull writes the KOReader sidecar only;
 the ledger is written last, so a failure anywhere leaves the previous agreement in place.
+
+A book whose inputs (its Nickel row and chapter rows, its file's stamp, KOReader's fingerprint of
+its sidecars and history) hash to what the ledger saw last time reuses the positions read then:
+no Lua parsing, no EPUB opening. Any difference, or any input too fresh to trust, takes the full
+path (docs/performance.md, "Exact no-op").
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from application.errors import (
 from application.messages import read_only_device
 from application.ports import BookContent, Clock, KoboLibrary, KOReaderLibrary, Ledger, Prompter
 from application.positions import BookFile, is_syncable, kobo_position, koreader_position, unsyncable_reason
-from application.records import KoboBook
+from application.records import FileCheck, KoboBook, SeenBook
 from application.reports import BookReport, Question, RunReport
 from application.settings import Settings
 from application.transfers import Planned, pull_write, push_write
@@ -38,6 +43,15 @@ log = logging.getLogger(__name__)
 
 BookCallback = Callable[[BookReport], None]
 BooksCallback = Callable[[list[KoboBook]], None]
+
+StartCallback = Callable[[int], None]
+"""Told the number of books a run is about to go through, once it has read the library."""
+
+SEEN_FORMAT = "kksync-seen-1"
+"""Part of every seen-book key: change it whenever reading a position changes, so old entries miss."""
+
+FEW_BOOKS = 16
+"""Up to this many named books are read one by one (a few queries each) instead of the whole library."""
 
 BACKUP_REUSE = timedelta(hours=1)
 """A long-lived service (the daemon) backs up again before writing once its backup is this old;
@@ -74,6 +88,10 @@ class Assessment:
     koreader: ReadingPosition | None
     ledger: AgreedState | None
     decision: ConflictDecision
+    seen: SeenBook | None = None
+    """The positions with the digest of their inputs, when those inputs could be trusted."""
+    reused: bool = False
+    """Whether the positions came from the ledger's seen entry rather than from the files."""
 
     @property
     def token(self) -> str:
@@ -108,15 +126,27 @@ class SyncService:
         self._kobo_failure: str | None = None
         self._questions: dict[str, str] = {}
         self._declined: dict[str, str] = {}
+        self._agreed_pending: dict[str, AgreedState] = {}
+        self._seen: dict[str, SeenBook] = {}
+        self._seen_loaded = False
+        self._wrote = False
+        """Whether this run wrote anything (a transfer, a decline): seen books are stored only then."""
+        self._checks: dict[str, FileCheck] = {}
+        self._seen_pending: dict[str, SeenBook] = {}
 
     # -- use cases ---------------------------------------------------------------------------
 
     def library(self) -> list[KoboBook]:
         return self.kobo.books()
 
-    def plan(self, book_ids: Iterable[str] | None = None, on_book: BookCallback | None = None) -> RunReport:
+    def plan(
+        self,
+        book_ids: Iterable[str] | None = None,
+        on_book: BookCallback | None = None,
+        on_start: StartCallback | None = None,
+    ) -> RunReport:
         """What a sync would do, writing nothing at all (no backup, no ledger)."""
-        return self._run(book_ids, NobodyToAsk(), dry_run=True, on_book=on_book)
+        return self._run(book_ids, NobodyToAsk(), dry_run=True, on_book=on_book, on_start=on_start)
 
     status = plan
 
@@ -125,11 +155,14 @@ class SyncService:
         prompter: Prompter,
         book_ids: Iterable[str] | None = None,
         on_book: BookCallback | None = None,
+        on_start: StartCallback | None = None,
         before_books: BooksCallback | None = None,
     ) -> RunReport:
         """Sync; ``before_books`` sees the run's books once read, before any is synced (e.g. to
         tidy up after an interrupted run without reading the library twice)."""
-        return self._run(book_ids, prompter, dry_run=False, on_book=on_book, before_books=before_books)
+        return self._run(
+            book_ids, prompter, dry_run=False, on_book=on_book, on_start=on_start, before_books=before_books
+        )
 
     def check_writable(self) -> None:
         """Refuse a whole sync up front when the Kobo cannot be written (mounted read-only, say).
@@ -175,11 +208,17 @@ class SyncService:
         *,
         dry_run: bool,
         on_book: BookCallback | None,
+        on_start: StartCallback | None = None,
         before_books: BooksCallback | None = None,
     ) -> RunReport:
-        books = self.kobo.books()
-        if book_ids is not None:
-            wanted = list(dict.fromkeys(book_ids))
+        if self._seen_loaded is False:
+            # Loaded once per service: an entry is keyed by every input of its positions, so one
+            # written meanwhile by another run can only be missed here, never be wrong.
+            self._seen, self._seen_loaded = self.ledger.seen(), True
+        wanted = None if book_ids is None else list(dict.fromkeys(book_ids))
+        books = self._read(wanted)
+        self._checks = self.kobo.file_checks()
+        if wanted is not None:
             by_id = {book.book_id: book for book in books}
             missing = [book_id for book_id in wanted if book_id not in by_id]
             if missing:
@@ -187,18 +226,35 @@ class SyncService:
             books = [by_id[book_id] for book_id in wanted]
         if before_books is not None:
             before_books(books)
-        agreed = self.ledger.all()
+        if wanted is not None and len(wanted) <= FEW_BOOKS:
+            agreed = {book.book_id: state for book in books if (state := self.ledger.get(book.book_id))}
+        else:
+            agreed = self.ledger.all()
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh
+        self._wrote = False
+        if on_start is not None:
+            on_start(len(books))
         reports = []
-        for book in books:
-            report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
-            report = self._with_annotations(book, report, dry_run)
-            reports.append(report)
-            if on_book is not None:
-                on_book(report)
+        try:
+            for book in books:
+                report = self._safely(book, agreed.get(book.book_id), prompter, dry_run)
+                report = self._with_annotations(book, report, dry_run)
+                reports.append(report)
+                if on_book is not None:
+                    on_book(report)
+        finally:
+            self._flush(dry_run)
         questions = tuple(r.question for r in reports if r.question is not None and not r.written)
         return RunReport(tuple(reports), dry_run=dry_run, backup=self.backup, questions=questions)
+
+    def _read(self, wanted: list[str] | None) -> list[KoboBook]:
+        """The library (one read, reusing known file checks), or just a few wanted books, one by one."""
+        if wanted is not None and len(wanted) <= FEW_BOOKS:
+            found = (self.kobo.book(book_id) for book_id in wanted)
+            return [book for book in found if book is not None]
+        known = {book_id: seen.file_check for book_id, seen in self._seen.items() if seen.file_check}
+        return self.kobo.books(known)
 
     def _safely(
         self, book: KoboBook, ledger: AgreedState | None, prompter: Prompter, dry_run: bool
@@ -231,13 +287,75 @@ class SyncService:
         syncable = is_syncable(book)
         if not syncable:
             file.notes.append(f"not syncable: {unsyncable_reason(book)}")
+        key = self._seen_key(book, syncable)
+        seen = self._seen.get(book.book_id)
+        if key is not None and seen is not None and seen.key == key:
+            file.notes.extend(note for note in seen.notes if note not in file.notes)
+            decision = decide(seen.kobo, seen.koreader, ledger, self.settings.policy(), syncable=syncable)
+            if decision.transfer is Transfer.SKIP:  # a transfer needs the book file: full path
+                return Assessment(book, file, seen.kobo, seen.koreader, ledger, decision, seen, reused=True)
+            file = BookFile(book, file.opener)
         kobo = kobo_position(book, file)
         koreader = koreader_position(self.koreader.read(book.file_path), file) if syncable else None
         decision = decide(kobo, koreader, ledger, self.settings.policy(), syncable=syncable)
-        return Assessment(book, file, kobo, koreader, ledger, decision)
+        fresh = self._seen_entry(book, key, kobo, koreader, file)
+        return Assessment(book, file, kobo, koreader, ledger, decision, fresh)
+
+    def _seen_key(self, book: KoboBook, syncable: bool) -> str | None:
+        """The digest of every input of this book's positions; None when one is too fresh to trust.
+
+        The KOReader fingerprint is taken *before* the sidecar is read, so a change racing the read
+        can only make the stored key older than the state (a needless full path next time), never
+        newer (a missed change).
+        """
+        if book.file_stamp is not None and not book.file_stamp.settled:
+            return None
+        koreader = self.koreader.fingerprint(book.file_path) if syncable else ""
+        inputs = repr((SEEN_FORMAT, _book_inputs(book), koreader)).encode("utf-8", "surrogateescape")
+        return hashlib.blake2b(inputs, digest_size=20).hexdigest()
+
+    def _seen_entry(
+        self,
+        book: KoboBook,
+        key: str | None,
+        kobo: ReadingPosition,
+        koreader: ReadingPosition | None,
+        file: BookFile,
+    ) -> SeenBook | None:
+        if key is None:
+            return None
+        check = self._checks.get(book.book_id) if book.file_stamp is not None else None
+        if check is not None and check.stamp != book.file_stamp:
+            check = None
+        return SeenBook(key, kobo, koreader, tuple(file.notes), check)
+
+    def _note_seen(self, assessment: Assessment) -> None:
+        """Keep a freshly read book's seen entry for the end of the run (stored only when it differs)."""
+        fresh = assessment.seen
+        if fresh is None or assessment.reused:
+            return
+        if self._seen.get(assessment.book.book_id) != fresh:
+            self._seen_pending[assessment.book.book_id] = fresh
+
+    def _flush(self, dry_run: bool) -> None:
+        """Store the run's in-sync agreements and seen books in one transaction (never in a dry run)."""
+        agreed, seen = self._agreed_pending, self._seen_pending
+        self._agreed_pending, self._seen_pending = {}, {}
+        if dry_run or not self.settings.sync_reading_state:  # switched off: nothing is written at all
+            return
+        if not agreed and not self._wrote:
+            return  # a run that changed nothing writes nothing, not even what it saw
+        try:
+            self.ledger.record_batch(agreed, seen)
+        except Exception as error:  # the reports stand: both sides were in sync and nothing was written
+            log.error("kksync: could not update the sync ledger: %s", _one_line(error))
+            return
+        self._seen.update(seen)
 
     def _process(self, assessment: Assessment, prompter: Prompter, dry_run: bool) -> BookReport:
         decision = assessment.decision
+        if not dry_run:
+            self._note_seen(assessment)
         if decision.transfer is Transfer.SKIP:
             if decision.reason is Reason.IN_SYNC and not dry_run:
                 self._remember(assessment)
@@ -264,6 +382,7 @@ class SyncService:
         """A "no" is kept (outside the agreement) so the same question is not asked again."""
         if remember:
             self.ledger.decline(assessment.book.book_id, assessment.token)
+            self._wrote = True
             self._declined[assessment.book.book_id] = assessment.token
         note = "declined; asked again once either side changes"
         return _report(replace(assessment, decision=assessment.decision.declined()), notes=(note,))
@@ -309,13 +428,20 @@ class SyncService:
             self.koreader.write(book.file_path, pull_write(position, assessment.file, now)[0])
         after = self._assess_again(book, assessment)
         self.ledger.record(book.book_id, AgreedState(after.kobo, after.koreader))
+        self._wrote = True
+        self._seen_pending.pop(book.book_id, None)
+        if after.seen is not None:
+            self._seen_pending[book.book_id] = after.seen
 
     def _assess_again(self, book: KoboBook, before: Assessment) -> Assessment:
         """Re-read both sides after a write, reusing the already parsed book file."""
-        file = replace(before.file, book=book, notes=list(before.file.notes))
+        file = replace(before.file, book=book, notes=[])
+        key = self._seen_key(book, syncable=True)
         kobo = kobo_position(book, file)
         koreader = koreader_position(self.koreader.read(book.file_path), file)
-        return replace(before, book=book, file=file, kobo=kobo, koreader=koreader)
+        seen = self._seen_entry(book, key, kobo, koreader, file)
+        file.notes[:0] = before.file.notes
+        return replace(before, book=book, file=file, kobo=kobo, koreader=koreader, seen=seen, reused=False)
 
     def _prepare_kobo_writes(self) -> None:
         """Before the first Kobo write of a run: writable, and a verified backup exists."""
@@ -340,7 +466,7 @@ class SyncService:
             and unchanged(assessment.koreader, ledger.koreader)
         ):
             return
-        self.ledger.record(assessment.book.book_id, AgreedState(assessment.kobo, assessment.koreader))
+        self._agreed_pending[assessment.book.book_id] = AgreedState(assessment.kobo, assessment.koreader)
 
 
 class _Fixed:
@@ -402,6 +528,18 @@ def _failed(book: KoboBook, assessment: Assessment | None, message: str) -> Book
         error=message,
         kobo_percent_read=book.percent_read,
     )
+
+
+def _book_inputs(book: KoboBook) -> tuple[object, ...]:
+    """Every field of the book row as plain values (a tuple's repr is far cheaper than a dataclass's)."""
+    chapters = tuple(
+        (c.content_id, c.zip_path, c.volume_index, c.offset, c.size, c.percent_read) for c in book.chapters
+    )
+    fields = tuple(getattr(book, name) for name in _BOOK_FIELDS)
+    return (*fields, chapters)
+
+
+_BOOK_FIELDS = tuple(name for name in KoboBook.__dataclass_fields__ if name != "chapters")
 
 
 def _one_line(error: BaseException) -> str:

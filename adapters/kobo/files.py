@@ -28,7 +28,7 @@ PDF_MAGIC = b"%PDF"
 
 
 @dataclass(frozen=True)
-class FileCheck:
+class FileVerdict:
     """A book file's state and, unless it is readable, why."""
 
     state: FileState
@@ -40,42 +40,42 @@ def file_state(path: Path, kind: BookKind, *, has_content_keys: bool = False) ->
     return check_file(path, kind, has_content_keys=has_content_keys).state
 
 
-def check_file(path: Path, kind: BookKind, *, has_content_keys: bool = False) -> FileCheck:
+def check_file(path: Path, kind: BookKind, *, has_content_keys: bool = False) -> FileVerdict:
     """The state of a book file with the reason when it cannot be synced."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        return FileCheck(FileState.MISSING, "book file missing")
+        return FileVerdict(FileState.MISSING, "book file missing")
     except OSError as error:
         if error.errno == errno.ENAMETOOLONG:
-            return FileCheck(FileState.MISSING, "its path is longer than the file system allows")
-        return FileCheck(FileState.MISSING, f"book file cannot be looked at ({error.strerror or error})")
+            return FileVerdict(FileState.MISSING, "its path is longer than the file system allows")
+        return FileVerdict(FileState.MISSING, f"book file cannot be looked at ({error.strerror or error})")
     if stat.S_ISDIR(info.st_mode):
-        return FileCheck(FileState.MISSING, "book path is a folder, not a file")
+        return FileVerdict(FileState.MISSING, "book path is a folder, not a file")
     if not stat.S_ISREG(info.st_mode):
-        return FileCheck(FileState.MISSING, "book path is not a regular file")
+        return FileVerdict(FileState.MISSING, "book path is not a regular file")
     if kind is BookKind.PDF:
         return _pdf_state(path)
     if kind in (BookKind.KEPUB, BookKind.EPUB):
         if has_content_keys:
-            return FileCheck(FileState.ENCRYPTED, "DRM-protected (Kobo store keys)")
+            return FileVerdict(FileState.ENCRYPTED, "DRM-protected (Kobo store keys)")
         return _epub_state(path)
-    return FileCheck(FileState.READABLE)
+    return FileVerdict(FileState.READABLE)
 
 
-def _pdf_state(path: Path) -> FileCheck:
+def _pdf_state(path: Path) -> FileVerdict:
     try:
         with path.open("rb") as stream:
             head = stream.read(len(PDF_MAGIC))
     except OSError as error:
         logger.debug("cannot read %s: %s", path, error)
-        return FileCheck(FileState.UNREADABLE, f"book file cannot be read: {error.strerror or error}")
+        return FileVerdict(FileState.UNREADABLE, f"book file cannot be read: {error.strerror or error}")
     if head == PDF_MAGIC:
-        return FileCheck(FileState.READABLE)
-    return FileCheck(FileState.UNREADABLE, "not a PDF file (no %PDF header)")
+        return FileVerdict(FileState.READABLE)
+    return FileVerdict(FileState.UNREADABLE, "not a PDF file (no %PDF header)")
 
 
-def _epub_state(path: Path) -> FileCheck:
+def _epub_state(path: Path) -> FileVerdict:
     """The book reader's own DRM check on the zip's directory and ``encryption.xml``.
 
     Using ``BookArchive.check_not_encrypted`` itself means the scan can never call readable a
@@ -86,8 +86,8 @@ def _epub_state(path: Path) -> FileCheck:
             archive.check_not_encrypted()
     except EncryptedBook as error:
         logger.debug("%s; taken as DRM", error)
-        return FileCheck(FileState.ENCRYPTED, "DRM-protected (encryption.xml)")
+        return FileVerdict(FileState.ENCRYPTED, "DRM-protected (encryption.xml)")
     except BookContentError as error:
         logger.debug("not a readable zip %s: %s", path, error)
-        return FileCheck(FileState.UNREADABLE, "not a zip file (damaged or not an EPUB)")
-    return FileCheck(FileState.READABLE)
+        return FileVerdict(FileState.UNREADABLE, "not a zip file (damaged or not an EPUB)")
+    return FileVerdict(FileState.READABLE)

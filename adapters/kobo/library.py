@@ -8,35 +8,47 @@ checks that every UPDATE hit exactly one row before committing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, Select, and_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from adapters.clock import SystemClock
 from adapters.device import DeviceLayout
+from adapters.file_stamp import stamp
 from adapters.kobo.backup import BackupStore
 from adapters.kobo.bookmark import split_bookmark
 from adapters.kobo.connection import OnWait, is_locked_error, is_read_only_error, open_engine, writing
 from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
 from adapters.kobo.dates import format_kobo_date, parse_kobo_date
-from adapters.kobo.files import FileCheck, check_file
+from adapters.kobo.files import FileVerdict, check_file
 from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
 from application.errors import (
     CorruptDatabase,
     DeviceError,
+    KksyncError,
     KoboDatabaseError,
     KoboDatabaseLocked,
     ReadOnlyDatabase,
 )
 from application.ports import Clock
-from application.records import BookKind, FileState, KoboBook, KoboChapter, KoboWrite
+from application.records import (
+    EPUB_KINDS,
+    BookKind,
+    FileCheck,
+    FileStamp,
+    FileState,
+    KoboBook,
+    KoboChapter,
+    KoboWrite,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +56,6 @@ BOOK_TYPES = ("6", 6)
 CHAPTER_TYPES = ("9", 9)
 NICKEL_FALSE = "false"  # Kobo firmware stores booleans as the strings 'true' / 'false'
 BACKUPS_KEPT = 10
-
-Row = RowMapping
 
 
 class NickelLibrary:
@@ -70,6 +80,8 @@ class NickelLibrary:
         self._backups = BackupStore(
             layout.kksync_dir / "backups", keep=BACKUPS_KEPT, busy_timeout=busy_timeout_seconds
         )
+        self._checks: dict[str, FileCheck] = {}
+        """The last check of each opened book file, reused while the file's stamp vouches for it."""
 
     @property
     def database(self) -> Path:
@@ -86,41 +98,85 @@ class NickelLibrary:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def books(self) -> list[KoboBook]:
+    def books(self, known: Mapping[str, FileCheck] | None = None) -> list[KoboBook]:
+        if known:
+            self._checks.update(
+                (book_id, check) for book_id, check in known.items() if book_id not in self._checks
+            )
         return self._read_books(None)
 
     def book(self, book_id: str) -> KoboBook | None:
         found = self._read_books(book_id)
         return found[0] if found else None
 
+    def row_digests(self, *, chapters: bool, book_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Per book, a digest of its book row (and, with ``chapters``, of its chapter rows).
+
+        For a watcher that only needs to know *which* books changed, without building records: the
+        book rows are one cheap query; the chapter rows, grouped by SQLite, cost a scan of every
+        chapter (or, for a few ``book_ids``, an index lookup each). A different chapter order
+        between two reads only reports a change that did not happen, never hides one.
+        """
+        only = "" if book_ids is None else f" AND {{column}} IN ({', '.join('?' * len(book_ids))})"
+        parameters = tuple(book_ids or ())
+        try:
+            with self._engine.connect() as connection, connection.begin():
+                tables = self._probe(connection)
+                driver = connection.connection.driver_connection
+                if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - pysqlite always is
+                    raise DeviceError("unexpected database driver")
+                present = [name for name in (*KEY_COLUMNS, *BOOK_COLUMNS) if tables.has(name)]
+                columns = ", ".join(f'quote("{name}")' for name in present)
+                query = f"SELECT ContentID, {columns} FROM content WHERE ContentType IN ('6', 6)"
+                rows = driver.execute(query + only.format(column="ContentID"), parameters).fetchall()
+                grouped_query = _grouped_chapters(tables, only.format(column="BookID"))
+                grouped = dict(driver.execute(grouped_query, parameters).fetchall()) if chapters else {}
+        except (DBAPIError, sqlite3.Error) as error:
+            raise self._read_failure(error) from None
+        return {
+            str(row[0]): hashlib.blake2b(
+                repr((row, grouped.get(row[0]))).encode(), digest_size=16
+            ).hexdigest()
+            for row in rows
+        }
+
+    def file_checks(self) -> dict[str, FileCheck]:
+        """The file checks of the last read, by book, to be handed back to ``books`` next run."""
+        return dict(self._checks)
+
     def _read_books(self, book_id: str | None) -> list[KoboBook]:
         try:
             with self._engine.connect() as connection, connection.begin():
                 tables = self._probe(connection)
-                book_rows = connection.execute(_books_query(tables, book_id)).mappings().all()
-                chapter_rows = connection.execute(_chapters_query(tables, book_id)).mappings().all()
+                book_rows = _fetch(connection, _books_query(tables, book_id))
+                chapters = _chapters_by_book(_cursor(connection, _chapters_query(tables, book_id)))
                 keyed = _keyed_volumes(connection, tables, book_id)
-        except DBAPIError as error:
-            if is_locked_error(error.orig):
-                message = (
-                    f"the Kobo database {self._database} stayed locked for {self._busy_timeout:g} s "
-                    "(is Nickel busy?); nothing was read. Sync again when the Kobo is idle"
-                )
-                raise KoboDatabaseLocked(message) from None
-            message = f"Cannot read the Kobo database {self._database}: {error.orig}"
-            if _is_corruption(error.orig):
-                raise CorruptDatabase(message) from None
-            raise DeviceError(message) from None
-        chapters_by_book: dict[str, list[Row]] = defaultdict(list)
-        for row in chapter_rows:
-            chapters_by_book[row["BookID"]].append(row)
-        return [self._book(row, chapters_by_book.get(row["ContentID"], []), keyed) for row in book_rows]
+        except (DBAPIError, sqlite3.Error) as error:
+            raise self._read_failure(error) from None
+        books = []
+        for values in book_rows.values:
+            row = dict(zip(book_rows.columns, values, strict=True))
+            books.append(self._book(row, chapters.get(row["ContentID"], ()), keyed))
+        return books
 
-    def _book(self, row: Row, chapter_rows: Sequence[Row], keyed: set[str]) -> KoboBook:
+    def _read_failure(self, error: DBAPIError | sqlite3.Error) -> KksyncError:
+        """A failed read as users should hear it: locked (Nickel busy), damaged, or else why."""
+        reason = error.orig if isinstance(error, DBAPIError) else error
+        if is_locked_error(reason):
+            return KoboDatabaseLocked(
+                f"the Kobo database {self._database} stayed locked for {self._busy_timeout:g} s "
+                "(is Nickel busy?); nothing was read. Sync again when the Kobo is idle"
+            )
+        message = f"Cannot read the Kobo database {self._database}: {reason}"
+        if _is_corruption(reason):
+            return CorruptDatabase(message)
+        return DeviceError(message)
+
+    def _book(self, row: Mapping[str, Any], chapters: tuple[KoboChapter, ...], keyed: set[str]) -> KoboBook:
         book_id: str = row["ContentID"]
         kind = book_kind(row["MimeType"])
         file_path = self._layout.book_host_path(book_id)
-        check = self._check_file(row, file_path, kind, book_id in keyed)
+        verdict, found = self._check_file(row, file_path, kind, book_id in keyed)
         return KoboBook(
             book_id=book_id,
             title=row.get("Title"),
@@ -131,28 +187,52 @@ class NickelLibrary:
             kind=kind,
             device_path=self._layout.book_device_path(book_id),
             file_path=file_path,
-            file_state=check.state,
-            file_problem=check.reason,
+            file_state=verdict.state,
+            file_problem=verdict.reason,
+            file_stamp=found,
             read_status=_int_or(row.get("ReadStatus"), 0) or 0,
             percent_read=_int_or(row.get("___PercentRead"), None),
             date_last_read=parse_kobo_date(row.get("DateLastRead")),
             bookmark=split_bookmark(row.get("ChapterIDBookmarked")),
-            chapters=_chapters(book_id, chapter_rows) if kind is BookKind.KEPUB else (),
+            chapters=chapters if kind is BookKind.KEPUB else (),
             image_id=row.get("ImageId"),
         )
 
-    def _check_file(self, row: Row, file_path: Path, kind: BookKind, has_keys: bool) -> FileCheck:
+    def _check_file(
+        self, row: Mapping[str, Any], path: Path, kind: BookKind, has_keys: bool
+    ) -> tuple[FileVerdict, FileStamp | None]:
         """The file's state and, when it cannot be synced, the most useful reason why."""
         book_id: str = row["ContentID"]
         unreachable = self._layout.unreachable_reason(book_id)
         if unreachable is not None:
-            return FileCheck(FileState.MISSING, unreachable)
-        check = check_file(file_path, kind, has_content_keys=has_keys)
-        if check.state is FileState.MISSING and str(row.get("IsDownloaded")).lower() == NICKEL_FALSE:
-            return FileCheck(FileState.MISSING, "not downloaded to the Kobo (IsDownloaded='false')")
-        if check.state is FileState.READABLE and kind is BookKind.OTHER:
-            return FileCheck(check.state, f"MimeType {row.get('MimeType')!r} is not EPUB, kepub or PDF")
-        return check
+            return FileVerdict(FileState.MISSING, unreachable), None
+        verdict, found = self._verdict(book_id, path, kind, has_keys)
+        if verdict.state is FileState.MISSING and str(row.get("IsDownloaded")).lower() == NICKEL_FALSE:
+            verdict = FileVerdict(FileState.MISSING, "not downloaded to the Kobo (IsDownloaded='false')")
+        elif verdict.state is FileState.READABLE and kind is BookKind.OTHER:
+            verdict = FileVerdict(
+                verdict.state, f"MimeType {row.get('MimeType')!r} is not EPUB, kepub or PDF"
+            )
+        return verdict, found
+
+    def _verdict(
+        self, book_id: str, path: Path, kind: BookKind, has_keys: bool
+    ) -> tuple[FileVerdict, FileStamp | None]:
+        """``check_file``'s verdict, opening the book only when no earlier check vouches for it.
+
+        A missing file, or a store book with DRM keys (encrypted whatever its file holds), is
+        decided without opening anything, so only opened files' verdicts are kept.
+        """
+        found = stamp(path)
+        if found is None or (has_keys and kind in EPUB_KINDS):
+            self._checks.pop(book_id, None)
+            return check_file(path, kind, has_content_keys=has_keys), found
+        earlier = self._checks.get(book_id)
+        if earlier is not None and earlier.kind is kind and found.vouches_for(earlier.stamp):
+            return FileVerdict(earlier.state, earlier.reason), found
+        verdict = check_file(path, kind)
+        self._checks[book_id] = FileCheck(found, kind, verdict.state, verdict.reason)
+        return verdict, found
 
     def _probe(self, connection: Connection) -> NickelTables:
         """Learn the schema once per instance; warn once about columns this firmware lacks."""
@@ -297,7 +377,65 @@ def _keyed_volumes(connection: Connection, tables: NickelTables, book_id: str | 
     return {str(volume) for volume in connection.execute(query).scalars()}
 
 
-def _chapters(book_id: str, rows: Iterable[Row]) -> tuple[KoboChapter, ...]:
+def _grouped_chapters(tables: NickelTables, only: str) -> str:
+    present = [name for name in ("ContentID", *CHAPTER_COLUMNS) if tables.has(name)]
+    line = " || '|' || ".join(f'quote("{name}")' for name in present)
+    return (
+        f"SELECT BookID, group_concat({line}, char(10)) FROM content"
+        f" WHERE ContentType IN ('9', 9) AND BookID IS NOT NULL{only} GROUP BY BookID"
+    )
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    columns: tuple[str, ...]
+    values: list[tuple[Any, ...]]
+
+
+def _fetch(connection: Connection, query: Select[Any]) -> _Fetched:
+    cursor = _cursor(connection, query)
+    return _Fetched(tuple(column[0] for column in cursor.description), cursor.fetchall())
+
+
+def _cursor(connection: Connection, query: Select[Any]) -> sqlite3.Cursor:
+    """Run a read on the driver's own cursor: plain tuples, without a Row object per row.
+
+    The chapter query returns tens of thousands of rows for a large library; SQLAlchemy's row
+    objects were a good part of a whole-library read.
+    """
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    positions = compiled.positiontup or []
+    parameters = tuple(compiled.params[name] for name in positions)
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - pysqlite always is
+        raise DeviceError("unexpected database driver")
+    return driver.execute(str(compiled), parameters)
+
+
+def _chapters_by_book(cursor: sqlite3.Cursor) -> dict[str, tuple[KoboChapter, ...]]:
+    """Chapter rows (ordered by book) turned into each book's chapters as they stream in.
+
+    Only one book's raw rows are held at a time, so a large library's tens of thousands of rows
+    never sit in memory twice.
+    """
+    columns = tuple(column[0] for column in cursor.description)
+    book_column = columns.index("BookID")
+    found: dict[str, tuple[KoboChapter, ...]] = {}
+    current: str | None = None
+    rows: list[dict[str, Any]] = []
+    for values in cursor:
+        book_id = values[book_column]
+        if book_id != current:
+            if current is not None:
+                found[current] = _chapters(current, rows)
+            current, rows = book_id, []
+        rows.append(dict(zip(columns, values, strict=True)))
+    if current is not None:
+        found[current] = _chapters(current, rows)
+    return found
+
+
+def _chapters(book_id: str, rows: Iterable[Mapping[str, Any]]) -> tuple[KoboChapter, ...]:
     """Spine rows of a kepub in ``VolumeIndex`` order; rows not shaped ``…!opfdir!href`` are skipped."""
     chapters = []
     for position, row in enumerate(rows):

@@ -22,9 +22,11 @@ key is re-serialized byte for byte. Rules kksync adds on top of KOReader's:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
+import stat as stat_module
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +59,7 @@ HASH_FOLDER = "hashdocsettings"
 LEGACY_HISTORY_FOLDER = "history"
 HEADER_PREFIX = b"-- "
 MAX_HEADER_BYTES = 4096
+ABSENT = b"\0absent\0"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,36 @@ class SidecarLibrary:
             return KOReaderState(document)
         history_time = self._history.time_of(self._paths.history_path(document))
         return _state(document, loaded, history_time)
+
+    def fingerprint(self, document: Path) -> str:
+        """A digest of everything ``read(document)`` depends on, computed without parsing any Lua.
+
+        It covers where KOReader looks (metadata mode, hash folder, the book's partial MD5 when
+        hashes count), each existing candidate's size, mtime, inode and *whole content* (sidecars
+        are small; hashing them is what makes a same-size, same-mtime rewrite visible), and the
+        book's ``history.lua`` time. Equal fingerprints mean ``read`` would return an equal state.
+        """
+        hash_enabled = self._hash_enabled()
+        locations = self._locate(document, hash_enabled)
+        candidates = locations.candidates(
+            hash_enabled=locations.hash is not None,
+            history_enabled=(self._paths.data_dir / LEGACY_HISTORY_FOLDER).is_dir(),
+        )
+        digest = hashlib.blake2b(digest_size=20)
+        digest.update(repr((str(document), locations.koreader_path, hash_enabled)).encode())
+        absent_folders: set[Path] = set()
+        for candidate in candidates:
+            folder = candidate.path.parent
+            if folder in absent_folders:
+                digest.update(ABSENT)
+                continue
+            part = _file_digest(candidate.path)
+            if part is ABSENT and not folder.is_dir():
+                absent_folders.add(folder)  # a missing ``.sdr`` folder holds neither file nor ``.old``
+            digest.update(part)
+        history_time = self._history.time_of(self._paths.history_path(document))
+        digest.update(repr(history_time).encode())
+        return digest.hexdigest()
 
     def write(self, document: Path, change: KOReaderWrite) -> Path:
         """Write a pull into the sidecar KOReader reads next and return that file's path."""
@@ -262,6 +295,20 @@ def _folder_writable(folder: Path) -> bool:
     while not probe.exists() and probe.parent != probe:
         probe = probe.parent
     return probe.is_dir() and os.access(probe, os.W_OK)
+
+
+def _file_digest(path: Path) -> bytes:
+    """``path``'s stat and content, as bytes for a digest; a short marker when it is not a file."""
+    try:
+        with path.open("rb") as stream:
+            found = os.fstat(stream.fileno())
+            if not stat_module.S_ISREG(found.st_mode):
+                return b"\0not-a-file\0"
+            content = stream.read()
+    except OSError:
+        return ABSENT
+    head = repr((str(path), found.st_size, found.st_mtime_ns, found.st_ino)).encode()
+    return head + hashlib.blake2b(content, digest_size=20).digest()
 
 
 def _existing_header(path: Path) -> str | None:

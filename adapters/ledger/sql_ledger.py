@@ -3,6 +3,11 @@
 It lives on the device (``<device>/.adds/kksync/ledger.sqlite``) so every host that syncs this Kobo
 shares it. The file is created by the first ``record``: a dry run or a run with nothing to record
 leaves no trace.
+
+Beside the agreements it keeps what each book looked like when last read (``seen_book``: the
+positions and a digest of their inputs), so an unchanged book is not parsed again. That table came
+later: a ledger written before it gets it at its next write (reading never changes the file), and
+until then every book simply takes the full path.
 """
 
 from __future__ import annotations
@@ -10,17 +15,18 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from sqlalchemy import String, Text, create_engine, select
+from sqlalchemy import String, Table, Text, create_engine, delete, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from application.errors import LedgerError
+from application.records import BookKind, FileCheck, FileStamp, FileState, SeenBook
 from domain.annotation import Annotation, AnnotationKind, TextPoint, TextRange
 from domain.decision import AgreedState
 from domain.position import Locator, ReadingPosition
@@ -62,6 +68,23 @@ class AgreedAnnotationsRow(Base):
     annotations: Mapped[str] = mapped_column(Text)
 
 
+class SeenRow(Base):
+    """What one book looked like when last read: the positions, their notes, the input digest."""
+
+    __tablename__ = "seen_book"
+
+    device_id: Mapped[str] = mapped_column(String, primary_key=True)
+    book_id: Mapped[str] = mapped_column(String, primary_key=True)
+    key: Mapped[str] = mapped_column(String)
+    kobo: Mapped[str] = mapped_column(Text)
+    koreader: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text)
+    file_check: Mapped[str] = mapped_column(Text)
+
+
+SEEN_TABLE = cast(Table, SeenRow.__table__)
+
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -90,11 +113,12 @@ class SqlLedger:
         self.path = path
         self.device_id = device_id
         self._engine: Engine | None = None
+        self._schema_ready = False
 
     @_translated
     def get(self, book_id: str) -> AgreedState | None:
         engine = self._existing_engine()
-        if engine is None:
+        if engine is None or not self._has_table(engine, AgreedRow.__tablename__):
             return None
         with Session(engine) as session:
             row = session.get(AgreedRow, (self.device_id, book_id))
@@ -103,11 +127,60 @@ class SqlLedger:
     @_translated
     def all(self) -> dict[str, AgreedState]:
         engine = self._existing_engine()
-        if engine is None:
+        if engine is None or not self._has_table(engine, AgreedRow.__tablename__):
             return {}
-        with Session(engine) as session:
-            rows = session.scalars(select(AgreedRow).where(AgreedRow.device_id == self.device_id))
-            return {row.book_id: _state(row) for row in rows}
+        table = AgreedRow.__table__
+        query = select(table.c.book_id, table.c.kobo, table.c.koreader).where(
+            table.c.device_id == self.device_id
+        )
+        with engine.connect() as connection:
+            return {
+                book_id: AgreedState(kobo=_load(kobo), koreader=_load(koreader))
+                for book_id, kobo, koreader in connection.execute(query)
+            }
+
+    @_translated
+    def seen(self) -> dict[str, SeenBook]:
+        engine = self._existing_engine()
+        if engine is None or not self._has_table(engine, SeenRow.__tablename__):
+            return {}
+        table = SEEN_TABLE
+        query = select(
+            table.c.book_id, table.c.key, table.c.kobo, table.c.koreader, table.c.notes, table.c.file_check
+        ).where(table.c.device_id == self.device_id)
+        found: dict[str, SeenBook] = {}
+        with engine.connect() as connection:
+            for book_id, key, kobo, koreader, notes, check in connection.execute(query):
+                seen = _seen(key, kobo, koreader, notes, check)
+                if seen is not None:
+                    found[book_id] = seen
+        return found
+
+    @_translated
+    def record_batch(self, agreed: Mapping[str, AgreedState], seen: Mapping[str, SeenBook]) -> None:
+        """Agreements and seen books in one transaction; seen books alone never create the file."""
+        if not agreed and (not seen or self._existing_engine() is None):
+            return
+        engine = self._engine_creating_file()
+        with Session(engine) as session, session.begin():
+            for book_id, state in agreed.items():
+                session.merge(
+                    AgreedRow(
+                        device_id=self.device_id,
+                        book_id=book_id,
+                        kobo=_dump(state.kobo),
+                        koreader=_dump(state.koreader),
+                    )
+                )
+            if seen:
+                table = SEEN_TABLE
+                session.execute(
+                    delete(table).where(table.c.device_id == self.device_id, table.c.book_id.in_(list(seen)))
+                )
+                session.execute(
+                    table.insert(),
+                    [_seen_row(self.device_id, book_id, entry) for book_id, entry in seen.items()],
+                )
 
     @_translated
     def record(self, book_id: str, state: AgreedState) -> None:
@@ -125,7 +198,7 @@ class SqlLedger:
     @_translated
     def declined(self) -> dict[str, str]:
         engine = self._existing_engine()
-        if engine is None:
+        if engine is None or not self._has_table(engine, DeclinedRow.__tablename__):
             return {}
         with Session(engine) as session:
             rows = session.scalars(select(DeclinedRow).where(DeclinedRow.device_id == self.device_id))
@@ -137,6 +210,7 @@ class SqlLedger:
         with Session(engine) as session, session.begin():
             session.merge(DeclinedRow(device_id=self.device_id, book_id=book_id, token=token))
 
+    @_translated
     def agreed_annotations(self, book_id: str) -> list[Annotation]:
         engine = self._existing_engine()
         if engine is None:
@@ -148,6 +222,7 @@ class SqlLedger:
             text = connection.execute(query).scalar_one_or_none()
         return [] if text is None else [annotation_from_json(item) for item in json.loads(text)]
 
+    @_translated
     def record_annotations(self, book_id: str, annotations: Sequence[Annotation]) -> None:
         engine = self._engine_creating_file()
         text = json.dumps([annotation_to_json(a) for a in annotations], sort_keys=True, ensure_ascii=False)
@@ -160,16 +235,28 @@ class SqlLedger:
             self._engine = None
 
     def _existing_engine(self) -> Engine | None:
-        if self._engine is None and not self.path.exists():
-            return None
-        return self._engine_creating_file()
+        """The engine of an existing file, without creating or migrating anything (reads only)."""
+        if self._engine is None:
+            if not self.path.exists():
+                return None
+            self._engine = create_engine(f"sqlite:///{self.path}")
+        return self._engine
 
     def _engine_creating_file(self) -> Engine:
+        """The engine for a write: the file and any missing table (an older ledger's) are created."""
         if self._engine is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._engine = create_engine(f"sqlite:///{self.path}")
+        if not self._schema_ready:
             Base.metadata.create_all(self._engine)
+            self._schema_ready = True
         return self._engine
+
+    def _has_table(self, engine: Engine, name: str) -> bool:
+        if self._schema_ready:
+            return True
+        with engine.connect() as connection:
+            return inspect(connection).has_table(name)
 
 
 def annotation_to_json(annotation: Annotation) -> dict[str, Any]:
@@ -232,6 +319,55 @@ def _load(text: str) -> ReadingPosition | None:
         updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
         locator=Locator(**locator) if locator else None,
     )
+
+
+def _seen_row(device_id: str, book_id: str, entry: SeenBook) -> dict[str, str]:
+    return {
+        "device_id": device_id,
+        "book_id": book_id,
+        "key": entry.key,
+        "kobo": _dump(entry.kobo),
+        "koreader": _dump(entry.koreader),
+        "notes": json.dumps(list(entry.notes)),
+        "file_check": _dump_check(entry.file_check),
+    }
+
+
+def _seen(key: str, kobo: str, koreader: str, notes: str, check: str) -> SeenBook | None:
+    """One stored row, or None when it cannot be read back (that book then takes the full path)."""
+    try:
+        kobo_position = _load(kobo)
+        if kobo_position is None:
+            return None
+        return SeenBook(key, kobo_position, _load(koreader), tuple(json.loads(notes)), _load_check(check))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _dump_check(check: FileCheck | None) -> str:
+    if check is None:
+        return "null"
+    stamp = check.stamp
+    return json.dumps(
+        {
+            "size": stamp.size,
+            "mtime_ns": stamp.mtime_ns,
+            "inode": stamp.inode,
+            "ctime_ns": stamp.ctime_ns,
+            "settled": stamp.settled,
+            "kind": check.kind.value,
+            "state": check.state.value,
+            "reason": check.reason,
+        }
+    )
+
+
+def _load_check(text: str) -> FileCheck | None:
+    data: dict[str, Any] | None = json.loads(text)
+    if data is None:
+        return None
+    stamp = FileStamp(data["size"], data["mtime_ns"], data["inode"], data["ctime_ns"], data["settled"])
+    return FileCheck(stamp, BookKind(data["kind"]), FileState(data["state"]), data.get("reason"))
 
 
 def _state(row: AgreedRow) -> AgreedState:

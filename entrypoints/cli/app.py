@@ -427,13 +427,14 @@ def run_with_progress(
 ) -> RunReport:
     from entrypoints.cli.interaction import ProgressBar, TerminalPrompter
 
-    total = len(book_ids) if book_ids else len(service.library())
-    with ProgressBar(total, show_bar and err.is_terminal) as bar:
+    with ProgressBar(len(book_ids) if book_ids else None, show_bar and err.is_terminal) as bar:
         if isinstance(prompter, TerminalPrompter):
             prompter.bar = bar
         if dry_run:
-            return service.plan(book_ids, on_book=bar.advance)
-        return service.sync_all(prompter, book_ids, on_book=bar.advance, before_books=tidy)
+            return service.plan(book_ids, on_book=bar.advance, on_start=bar.set_total)
+        return service.sync_all(
+            prompter, book_ids, on_book=bar.advance, on_start=bar.set_total, before_books=tidy
+        )
 
 
 def show(report: RunReport, as_json: bool, title: str, unanswered: set[str] | None = None) -> None:

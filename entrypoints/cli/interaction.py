@@ -19,12 +19,17 @@ class ProgressBar:
     share the screen), then carries on where it was.
     """
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int | None, enabled: bool) -> None:
         self.progress: Progress | None = None
         if enabled:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
             self.progress = Progress(*columns, console=err.console, transient=True)
             self.task = self.progress.add_task("Syncing", total=total)
+
+    def set_total(self, total: int) -> None:
+        """The number of books, once the run has read the library (it is not read twice for this)."""
+        if self.progress is not None:
+            self.progress.update(self.task, total=total)
 
     def __enter__(self) -> ProgressBar:
         if self.progress is not None:

@@ -232,7 +232,7 @@ class Daemon:
             return
         log.debug("%d changed file(s): %s", len(paths), ", ".join(sorted(paths)[:5]))
         try:
-            self.host.run(self._sync_changes)
+            self.host.run(lambda service: self._sync_changes(service, paths))
             self.host.run(lambda _service: release_memory())
         except WorkerBusy:
             log.info("the service stayed busy; looking at these changes again shortly")
@@ -242,9 +242,9 @@ class Daemon:
         except (Stopping, WorkerStopped):
             return
 
-    def _sync_changes(self, service: SyncService) -> None:
+    def _sync_changes(self, service: SyncService, paths: Iterable[str] | None = None) -> None:
         """On the worker: which books moved, sync those that are not open, remember the result."""
-        changed = self.detector.changed(service)
+        changed = self.detector.changed(service, paths)
         if not changed:
             return
         closed = [book_id for book_id in changed if book_id not in service.open_books]

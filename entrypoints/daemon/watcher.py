@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
@@ -32,8 +32,6 @@ HISTORY_NAME = "history.lua"
 WRITE_EVENTS = {"created", "modified", "moved", "deleted"}
 """Not opens or closes: kksync's own reads of the database close it "for writing" (it is opened
 read-write), which would wake the daemon after each of its own looks, for ever."""
-
-SidecarFingerprint = tuple[tuple[str, int, int], ...]
 
 
 class WatchedPaths:
@@ -145,39 +143,118 @@ class Debouncer:
 class ChangeDetector:
     """The last seen state of every book, on both sides, to tell which books changed since.
 
-    Nickel's side is the book's row as the library adapter reads it; KOReader's side is the
-    size and mtime of every file its sidecar may be read from (no Lua is parsed to compare).
-    Call only on the service worker thread.
+    Nickel's side is a digest of the book's row (and chapter rows) read by one grouped query,
+    plus its file's stat; KOReader's side is the adapter's fingerprint of every file its sidecar
+    may be read from (stat and content, no Lua parsed). A batch of changed paths narrows the work:
+    only the database changed → no sidecar is looked at; only files in known sidecar folders
+    changed → only those books' fingerprints are taken. Call only on the service worker thread.
     """
 
     def __init__(self) -> None:
-        self.kobo: dict[str, KoboBook] = {}
-        self.sidecars: dict[str, SidecarFingerprint] = {}
+        self.rows: dict[str, str] = {}
+        self.chapters: dict[str, str] = {}
+        self.files: dict[str, tuple[int, int, int] | None] = {}
+        self.documents: dict[str, Path] = {}
+        self.sidecars: dict[str, str] = {}
+        self.folders: dict[str, set[str]] = {}
         self.highlights: dict[str, str] = {}
 
     def snapshot(self, service: SyncService, book_ids: Iterable[str] | None = None) -> None:
         """Record the current state of these books (default: all)."""
-        wanted = None if book_ids is None else set(book_ids)
+        wanted = None if book_ids is None else list(book_ids)
+        books = service.library() if wanted is None else _books(service, wanted)
+        rows, chapters = _digests(service, False, wanted), _digests(service, True, wanted)
+        candidates = getattr(service.koreader, "sidecar_candidates", None)
         highlights = highlight_revisions(service)
-        for book in service.library():
-            if wanted is None or book.book_id in wanted:
-                self.kobo[book.book_id] = book
-                self.sidecars[book.book_id] = sidecar_fingerprint(service.koreader, book.file_path)
-                self.highlights[book.book_id] = highlights.get(book.book_id, "")
+        for book in books:
+            book_id = book.book_id
+            self.rows[book_id], self.chapters[book_id] = rows.get(book_id, ""), chapters.get(book_id, "")
+            self.documents[book_id] = book.file_path
+            self.files[book_id] = _file(book.file_path)
+            self.sidecars[book_id] = service.koreader.fingerprint(book.file_path)
+            self.highlights[book_id] = highlights.get(book_id, "")
+            if callable(candidates):
+                for path in candidates(book.file_path):
+                    self.folders.setdefault(str(path.parent), set()).add(book_id)
 
-    def changed(self, service: SyncService) -> list[str]:
-        """Books whose row, highlights or sidecar files differ from the snapshot (new books included)."""
-        changed = []
+    def changed(self, service: SyncService, paths: Iterable[str] | None = None) -> list[str]:
+        """Books whose rows, book file or sidecar files differ from the snapshot (new books included).
+
+        ``paths``: the files the watcher saw change; None compares everything.
+        """
+        touched = None if paths is None else {str(path) for path in paths}
+        database = touched is None or any(Path(path).name.startswith(DATABASE_NAME) for path in touched)
+        changed: set[str] = set()
+        if database:
+            changed |= self._changed_rows(service)
+            changed |= self._changed_highlights(service)
+        for book_id, document in self.documents.items():
+            if _file(document) != self.files.get(book_id):
+                changed.add(book_id)
+        for book_id in self._sidecar_suspects(touched):
+            if book_id in self.documents and service.koreader.fingerprint(
+                self.documents[book_id]
+            ) != self.sidecars.get(book_id):
+                changed.add(book_id)
+        return sorted(changed)
+
+    def _changed_highlights(self, service: SyncService) -> set[str]:
+        """Books whose Nickel highlight rows differ (one grouped query; none when not synced)."""
         highlights = highlight_revisions(service)
-        for book in service.library():
-            sidecar = sidecar_fingerprint(service.koreader, book.file_path)
-            if (
-                self.kobo.get(book.book_id) != book
-                or self.sidecars.get(book.book_id) != sidecar
-                or self.highlights.get(book.book_id, "") != highlights.get(book.book_id, "")
-            ):
-                changed.append(book.book_id)
+        books = set(highlights) | {book_id for book_id, revision in self.highlights.items() if revision}
+        return {
+            book_id for book_id in books if highlights.get(book_id, "") != self.highlights.get(book_id, "")
+        }
+
+    def _changed_rows(self, service: SyncService) -> set[str]:
+        """Books whose row differs; when none does, the chapter rows are compared too (a slower scan)."""
+        rows = _digests(service, False)
+        changed = {book_id for book_id, digest in rows.items() if self.rows.get(book_id) != digest}
+        if not changed:
+            chapters = _digests(service, True)
+            changed = {
+                book_id for book_id, digest in chapters.items() if self.chapters.get(book_id) != digest
+            }
         return changed
+
+    def _sidecar_suspects(self, touched: set[str] | None) -> Iterable[str]:
+        """The books a batch of paths can concern: all of them unless every path is in a known folder."""
+        if touched is None:
+            return list(self.documents)
+        suspects: set[str] = set()
+        for path in touched:
+            name = Path(path).name
+            if name.startswith(DATABASE_NAME) and Path(path).parent.name == ".kobo":
+                continue
+            books = self.folders.get(str(Path(path).parent))
+            if books is None:
+                return list(self.documents)  # history.lua, settings or a new folder: look at every book
+            suspects |= books
+        return suspects
+
+
+def _digests(service: SyncService, chapters: bool, book_ids: list[str] | None = None) -> dict[str, str]:
+    """Row digests from the Nickel adapter; any other ``KoboLibrary`` is compared book by book."""
+    digests = getattr(service.kobo, "row_digests", None)
+    if callable(digests):
+        found: dict[str, str] = digests(chapters=chapters, book_ids=book_ids)
+        return found
+    books = service.library() if book_ids is None else _books(service, book_ids)
+    return {book.book_id: repr(book) for book in books}
+
+
+def _file(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_size, found.st_mtime_ns, found.st_ino)
+
+
+def _books(service: SyncService, book_ids: Iterable[str]) -> list[KoboBook]:
+    """Just these books, one short read each (a sync of one book must not read the library)."""
+    found = (service.kobo.book(book_id) for book_id in book_ids)
+    return [book for book in found if book is not None]
 
 
 def highlight_revisions(service: SyncService) -> dict[str, str]:
@@ -190,28 +267,6 @@ def highlight_revisions(service: SyncService) -> dict[str, str]:
 def book_folders(books: Iterable[KoboBook]) -> set[Path]:
     """The folders of books that exist, where doc-mode sidecars appear beside them."""
     return {book.file_path.parent for book in books if book.file_path.parent.is_dir()}
-
-
-def sidecar_fingerprint(koreader: Any, document: Path) -> SidecarFingerprint:
-    """(path, size, mtime) of each existing file KOReader may read this book's state from.
-
-    Uses the adapter's ``sidecar_candidates`` when it has one; any other ``KOReaderLibrary``
-    falls back to the sidecar it reports, which still notices a changed or new sidecar.
-    """
-    candidates = getattr(koreader, "sidecar_candidates", None)
-    if callable(candidates):
-        paths = list(candidates(document))
-    else:
-        found = koreader.read(document).sidecar
-        paths = [found] if found is not None else []
-    fingerprint = []
-    for path in paths:
-        try:
-            info = os.stat(path)
-        except OSError:
-            continue
-        fingerprint.append((str(path), info.st_size, info.st_mtime_ns))
-    return tuple(sorted(fingerprint))
 
 
 def watch_roots(root: Path, koreader_dir: Path, book_folders: Iterable[Path]) -> list[Path]:

@@ -101,3 +101,37 @@ def _version(distribution: str) -> str | None:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return None
+
+
+GOALS = {"noop_sync": 1.5, "first_sync": 3.0, "status": 2.0}
+"""Issue 13's goals, as multiples of the floor measured in the same run."""
+
+
+def ratios_table(results: Mapping[str, Any]) -> Table:
+    """One row per library size: each command as × the floor, daemon latency, peak RSS."""
+    table = Table(
+        title="kksync vs the floor measured in the same run (× floor wall time)", title_justify="left"
+    )
+    for column in ("books", "floor s", "--help", "plan", "1st sync", "no-op", "status", "no-op work"):
+        table.add_column(column, justify="right")
+    table.add_column("daemon ms p50/max", justify="right")
+    table.add_column("RSS MiB cli/daemon", justify="right")
+    for books, section in results["sizes"].items():
+        ratios, work, daemon = section["ratios"], section["work_only"], section["daemon"]
+        table.add_row(
+            books,
+            f"{section['floor']['wall_s']:.2f}",
+            f"{section['startup']['wall_s']:.2f} s",
+            *(f"{ratios[name]:.1f}×" for name in ("plan", "first_sync", "noop_sync", "status")),
+            f"{work['noop_sync_x_floor']:.1f}×",
+            f"{format_value(daemon['latency_p50_ms'])}/{format_value(daemon['latency_max_ms'])}",
+            f"{section['peak_rss_mib']:.0f}/{format_value(daemon['peak_rss_mib'])}",
+        )
+    goals = ", ".join(f"{name} ≤ {goal:g}×" for name, goal in GOALS.items())
+    caption = f"Goals (issue 13): {goals}; daemon ≤ 50 ms after the debounce."
+    caption += " 'no-op work': in-process, imports excluded, × the floor's own work."
+    emulated = results.get("emulated")
+    if emulated:
+        caption += f"\n{emulated['label']}: {json.dumps(emulated)}"
+    table.caption = caption
+    return table

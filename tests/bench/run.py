@@ -1,10 +1,17 @@
-"""``make bench``: build a large realistic Kobo and time kksync's whole-library work on it.
+"""``make bench``: build realistic Kobos and time kksync on them, as ratios to a floor measured alongside.
 
-    python -m tests.bench.run [--books 2000] [--output bench-output] [--seed 2026]
+    python -m tests.bench.run [--sizes 500,2000,8000] [--output bench-output] [--seed 2026]
+    python -m tests.bench.run --books 2000 --detail-only     # the in-process detail phases alone
+
+For every size: the floor program (tests/bench/floor.py), ``kksync --help``, a first ``status``
+(plan), the first sync, the no-op sync, ``status`` again, each in its own process with its peak
+RSS, then the daemon's per-book latency. The in-process detail phases (SQL statements, files
+written, sidecar and EPUB throughput) run on the smallest size. When an ARM bundle and
+``qemu-arm-static`` exist, start-up and a 200-book no-op run emulated, labelled as such.
 
 Speed is reported, never asserted: the numbers go to a table on stdout and to
-``<output>/results.json``; the device stays in ``<output>/device`` for a look afterwards (it is
-rebuilt on the next run). The exit status is non-zero only when the run itself shows a fault:
+``<output>/results.json``; the devices stay in ``<output>/device-<size>`` for a look afterwards
+(rebuilt on the next run). The exit status is non-zero only when the run itself shows a fault:
 a book failed, the second sync changed a file, or ``kksync status`` did not list every book.
 """
 
@@ -23,14 +30,17 @@ from typing import Any
 from rich.console import Console
 
 from adapters.device import DeviceLayout
-from tests.bench import phases
+from tests.bench import commands, phases
 from tests.bench.device_builder import TEMPLATE_CHAPTERS, BuiltDevice, build_device
 from tests.bench.measure import MIB, peak_rss_mib, timed
-from tests.bench.report import TABLE_WIDTH, machine_info, show, write_json
+from tests.bench.report import TABLE_WIDTH, machine_info, ratios_table, show, write_json
 
 log = logging.getLogger("tests.bench")
 
 DEFAULT_BOOKS = 2000
+DEFAULT_SIZES = (500, 2000, 8000)
+EMULATED_BOOKS = 200
+REPEATS = 3
 DEFAULT_OUTPUT = phases.REPO_ROOT / "bench-output"
 
 
@@ -42,10 +52,63 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=2026, help="seed of the generated library")
     parser.add_argument("--quiet", action="store_true", help="no table on stdout (results.json only)")
+    parser.add_argument(
+        "--sizes", type=_sizes, default=None, help="comma-separated library sizes (default 500,2000,8000)"
+    )
+    parser.add_argument("--detail-only", action="store_true", help="only the in-process phases, on --books")
     return parser.parse_args(argv)
 
 
-def run(books: int, output: Path, seed: int = 2026) -> dict[str, Any]:
+def run_sizes(sizes: tuple[int, ...], output: Path, seed: int = 2026) -> dict[str, Any]:
+    """Every size's command and daemon numbers, the detail phases on the smallest, ``results.json``."""
+    results: dict[str, Any] = {"machine": machine_info(), "sizes": {}}
+    for books in sizes:
+        layout = _built(output / f"device-{books}", books, seed)
+        log.info("measuring commands on %d books", books)
+        section = commands.command_phases(layout, REPEATS)
+        log.info("measuring the daemon on %d books", books)
+        section["daemon"] = commands.daemon_phase(layout)
+        results["sizes"][str(books)] = section
+        write_json(results, output / "results.json")  # each size kept as soon as it is measured
+    detail = run(min(sizes), output / "detail", seed, write=False)
+    results["detail"] = detail
+    emulated = _emulated(output, seed)
+    if emulated is not None:
+        results["emulated"] = emulated
+    results["faults"] = detail["faults"] + size_faults(results["sizes"])
+    results["results_file"] = str(write_json(results, output / "results.json"))
+    return results
+
+
+def size_faults(sizes: dict[str, Any]) -> list[str]:
+    found = []
+    for books, section in sizes.items():
+        daemon = section["daemon"]
+        if daemon["synced"] < daemon["changes"]:
+            found.append(
+                f"{books} books: the daemon synced {daemon['synced']} of {daemon['changes']} changes"
+            )
+    return found
+
+
+def _built(root: Path, books: int, seed: int) -> DeviceLayout:
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        pool.submit(build_and_summarize, root, books, seed).result()
+    return DeviceLayout(root)
+
+
+def _emulated(output: Path, seed: int) -> dict[str, Any] | None:
+    if not (phases.REPO_ROOT / "dist").is_dir():
+        return None
+    root = output / f"device-{EMULATED_BOOKS}-arm"
+    layout = _built(root, EMULATED_BOOKS, seed)
+    found = commands.emulated_phase(layout)
+    if found is not None:
+        found["books"] = EMULATED_BOOKS
+    return found
+
+
+def run(books: int, output: Path, seed: int = 2026, *, write: bool = True) -> dict[str, Any]:
     """Build the device, run every phase in order, write ``results.json``; return the results."""
     results: dict[str, Any] = {"machine": machine_info()}
     root = output / "device"
@@ -67,7 +130,8 @@ def run(books: int, output: Path, seed: int = 2026) -> dict[str, Any]:
         log.info("measuring %s", name)
         results[name] = phase(layout)
     results["faults"] = faults(results)
-    results["results_file"] = str(write_json(results, output / "results.json"))
+    if write:
+        results["results_file"] = str(write_json(results, output / "results.json"))
     return results
 
 
@@ -125,15 +189,35 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     console = Console(width=TABLE_WIDTH)
-    console.print(f"Building a Kobo with {arguments.books} books in {arguments.output / 'device'} …")
-    results = run(arguments.books, arguments.output, arguments.seed)
-    if not arguments.quiet:
-        show(results, console)
-        console.print(verdict(results), highlight=False)
-        console.print(f"Results written to {results['results_file']}", highlight=False)
+    if arguments.detail_only:
+        console.print(f"Building a Kobo with {arguments.books} books in {arguments.output / 'device'} …")
+        results = run(arguments.books, arguments.output, arguments.seed)
+        if not arguments.quiet:
+            show(results, console)
+            console.print(verdict(results), highlight=False)
+            console.print(f"Results written to {results['results_file']}", highlight=False)
+    else:
+        sizes = arguments.sizes or DEFAULT_SIZES
+        console.print(f"Measuring {', '.join(map(str, sizes))} books in {arguments.output} …")
+        results = run_sizes(sizes, arguments.output, arguments.seed)
+        if not arguments.quiet:
+            show(results["detail"], console)
+            console.print(verdict(results["detail"]), highlight=False)
+            console.print(ratios_table(results))
+            console.print(f"Results written to {results['results_file']}", highlight=False)
     for fault in results["faults"]:
         log.error("%s", fault)
     return 1 if results["faults"] else 0
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(_positive(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text} is not a comma-separated list of book counts") from None
+    if not sizes:
+        raise argparse.ArgumentTypeError("no size given")
+    return sizes
 
 
 def _positive(text: str) -> int:

@@ -205,3 +205,14 @@ def test_progress_outside_zero_to_one_is_refused(harness: Harness, percent: floa
     with pytest.raises(SidecarError):
         harness.library.write(document, KOReaderWrite(percent, "reading", "2026-03-03"))
     assert not harness.library.read(document).exists
+
+
+def test_the_fingerprint_stays_while_nothing_changes_and_moves_with_any_change(harness: Harness):
+    document = harness.book("Dune.epub")
+    nothing = harness.library.fingerprint(document)
+    assert harness.library.fingerprint(document) == nothing
+    harness.seed(document, SEEDED)
+    seeded = harness.library.fingerprint(document)
+    assert seeded != nothing and harness.library.fingerprint(document) == seeded
+    harness.library.write(document, KOReaderWrite(0.5, "reading", "2026-11-20", None))
+    assert harness.library.fingerprint(document) not in (nothing, seeded)

@@ -10,6 +10,7 @@ import pytest
 
 from adapters.ledger.sql_ledger import SqlLedger
 from application.ports import Ledger
+from application.records import BookKind, FileCheck, FileStamp, FileState, SeenBook
 from domain.decision import AgreedState
 from domain.position import Locator, ReadingPosition
 from domain.status import ReadingStatus
@@ -87,3 +88,32 @@ def test_a_declined_question_is_remembered_without_touching_the_agreement(ledger
     ledger.decline("a", "5c1e0001")
     assert ledger.declined() == {"a": "5c1e0001", "b": "77aa0000"}
     assert ledger.all() == {"a": AgreedState(KOBO, KOREADER)}
+
+
+SEEN = SeenBook(
+    key="a" * 40,
+    kobo=KOBO,
+    koreader=KOREADER,
+    notes=("Kobo span kobo.9.9 is not in OEBPS/Text/ch03.xhtml; chapter progress used",),
+    file_check=FileCheck(
+        FileStamp(1234, 1_700_000_000_123_456_789, 42, 1_700_000_000_5), BookKind.KEPUB, FileState.READABLE
+    ),
+)
+
+
+def test_seen_books_come_back_exactly_beside_an_agreement(ledger: Ledger) -> None:
+    ledger.record_batch({"0RDTATJQNHSQ0": AgreedState(KOBO, KOREADER)}, {"0RDTATJQNHSQ0": SEEN})
+    assert ledger.seen() == {"0RDTATJQNHSQ0": SEEN}
+    assert ledger.get("0RDTATJQNHSQ0") == AgreedState(KOBO, KOREADER)
+    replaced = SeenBook("b" * 40, KOBO, None)
+    ledger.record_batch({}, {"0RDTATJQNHSQ0": replaced})
+    assert ledger.seen() == {"0RDTATJQNHSQ0": replaced}
+
+
+def test_seen_books_alone_never_start_a_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    SqlLedger(path, "N1").record_batch({}, {"0RDTATJQNHSQ0": SEEN})
+    assert not path.exists()
+    fake = FakeLedger()
+    fake.record_batch({}, {"0RDTATJQNHSQ0": SEEN})
+    assert fake.seen() == {}

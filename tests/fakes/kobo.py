@@ -8,13 +8,13 @@ and can pretend the database is locked or read-only.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC
 from pathlib import Path
 
 from adapters.kobo.bookmark import split_bookmark
 from application.errors import BackupError, KoboDatabaseError, KoboDatabaseLocked, ReadOnlyDatabase
-from application.records import KoboBook, KoboWrite
+from application.records import FileCheck, KoboBook, KoboWrite
 
 
 class FakeKoboLibrary:
@@ -27,9 +27,15 @@ class FakeKoboLibrary:
         self.read_only = False
         self.writes: list[tuple[str, KoboWrite]] = []
         self.backups: list[Path] = []
+        self.reads = 0
 
-    def books(self) -> list[KoboBook]:
+    def books(self, known: Mapping[str, FileCheck] | None = None) -> list[KoboBook]:
+        self.reads += 1
         return [self._books[book_id] for book_id in sorted(self._books)]
+
+    def file_checks(self) -> dict[str, FileCheck]:
+        """Fake books carry their file state as given; there is no file to check."""
+        return {}
 
     def book(self, book_id: str) -> KoboBook | None:
         return self._books.get(book_id)

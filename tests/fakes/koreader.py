@@ -30,6 +30,8 @@ class FakeKOReaderLibrary:
         self.history: dict[Path, datetime] = {}
         self.broken: set[Path] = set()
         self.writes: list[tuple[Path, KOReaderWrite]] = []
+        self.reads = 0
+        self.fingerprints = 0
         self._clock = clock
 
     def seed(
@@ -53,6 +55,7 @@ class FakeKOReaderLibrary:
         return Path(f"{stem}.sdr") / f"metadata.{suffix}.lua"
 
     def read(self, document: Path) -> KOReaderState:
+        self.reads += 1
         if document in self.broken:
             raise SidecarError(
                 f"{document.name}: KOReader file {self.sidecar_path(document)} refused: broken"
@@ -76,6 +79,17 @@ class FakeKOReaderLibrary:
             history_time=self.history.get(document),
             sidecar_mtime=self.mtimes[document],
         )
+
+    def fingerprint(self, document: Path) -> str:
+        """The stored state itself, printed: it changes exactly when ``read`` would."""
+        self.fingerprints += 1
+        state = (
+            document in self.broken,
+            self.sidecars.get(document),
+            self.mtimes.get(document),
+            self.history.get(document),
+        )
+        return repr(state)
 
     def write(self, document: Path, change: KOReaderWrite) -> Path:
         if document in self.broken:

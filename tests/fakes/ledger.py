@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from application.records import SeenBook
 from domain.annotation import Annotation
 from domain.decision import AgreedState
 
@@ -12,7 +13,10 @@ class FakeLedger:
     def __init__(self) -> None:
         self.entries: dict[str, AgreedState] = {}
         self.declines: dict[str, str] = {}
+        self.seen_books: dict[str, SeenBook] = {}
         self.writes = 0
+        """Writes of agreements or declines (what a sync must not do after a failed write)."""
+        self.seen_writes = 0
         self.annotations: dict[str, list[Annotation]] = {}
 
     def get(self, book_id: str) -> AgreedState | None:
@@ -24,6 +28,17 @@ class FakeLedger:
     def record(self, book_id: str, state: AgreedState) -> None:
         self.entries[book_id] = state
         self.writes += 1
+
+    def seen(self) -> dict[str, SeenBook]:
+        return dict(self.seen_books)
+
+    def record_batch(self, agreed: Mapping[str, AgreedState], seen: Mapping[str, SeenBook]) -> None:
+        if agreed:
+            self.entries.update(agreed)
+            self.writes += 1
+        if seen and (self.entries or self.declines):  # like the file: seen books never start a ledger
+            self.seen_books.update(seen)
+            self.seen_writes += 1
 
     def declined(self) -> dict[str, str]:
         return dict(self.declines)

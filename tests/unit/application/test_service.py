@@ -301,3 +301,46 @@ def test_a_long_lived_service_backs_up_again_once_its_backup_is_an_hour_old(worl
     world.clock.advance(31 * 60)
     service.sync_all(NobodyToAsk())
     assert len(world.kobo.writes) == 3 and len(world.kobo.backups) == 2
+
+
+def test_an_unchanged_book_is_decided_from_the_ledger_without_reading_either_file(world: World) -> None:
+    world.add(kobo_book(span="kobo.4.1", read_status=1, percent=65, when=KOBO_TIME))
+    world.add(
+        kobo_book("OTHER", read_status=1, percent=10, when=KOBO_TIME), "/body/DocFragment[1]/body/span[1]"
+    )
+    world.service().sync_all(NobodyToAsk())
+    first = world.service().plan()
+    reads, opened = world.koreader.reads, len(world.content.opened)
+    again = world.service().plan()
+    assert (world.koreader.reads, len(world.content.opened)) == (reads, opened)
+    assert [(b.kobo, b.koreader, b.decision) for b in again.books] == [
+        (b.kobo, b.koreader, b.decision) for b in first.books
+    ]
+
+
+def test_a_changed_sidecar_is_read_again(world: World) -> None:
+    world.add(kobo_book(read_status=1, percent=10, when=KOBO_TIME), "/body/DocFragment[1]/body/span[1]")
+    world.service().sync_all(NobodyToAsk())
+    path = kobo_book().file_path
+    world.koreader.sidecars[path]["last_xpointer"] = "/body/DocFragment[2]/body/span[5]"
+    reads = world.koreader.reads
+    (book,) = world.service().plan().books
+    assert world.koreader.reads == reads + 1
+    assert book.koreader is not None and book.koreader.progress > 0.5
+
+
+def test_a_transfer_is_never_taken_from_the_ledger(world: World) -> None:
+    """Remembered positions decide only skips: once a setting allows a pull, the files are read again."""
+    world.add(kobo_book(span="kobo.4.1", read_status=1, percent=65, when=KOBO_TIME))
+    # Another book is pushed, so the first run writes, and with it what it saw of every book.
+    world.add(
+        kobo_book("PUSHED", read_status=1, when=KOBO_TIME), "/body/DocFragment[2]/body/span[9]", KOREADER_TIME
+    )
+    world.service(sync_from_kobo_newer="never").sync_all(NobodyToAsk())
+    assert world.ledger.seen_books
+    reads = world.koreader.reads
+    skipped = world.service(sync_from_kobo_newer="never").plan().books[0]
+    assert world.koreader.reads == reads and skipped.decision.reason is Reason.POLICY_NEVER
+    book = world.service().sync_all(NobodyToAsk()).books[0]
+    assert world.koreader.reads > reads
+    assert book.decision.transfer is Transfer.PULL and book.written
