@@ -133,6 +133,10 @@ class SyncService:
         """Whether this run wrote anything (a transfer, a decline): seen books are stored only then."""
         self._checks: dict[str, FileCheck] = {}
         self._seen_pending: dict[str, SeenBook] = {}
+        self._highlights: dict[str, str] | None = {}
+        """Per book, the digest of Nickel's highlight rows this run (None: could not be read)."""
+        self._reused: set[str] = set()
+        """Books whose positions came from their seen entry this run: nothing of theirs changed."""
 
     # -- use cases ---------------------------------------------------------------------------
 
@@ -233,6 +237,8 @@ class SyncService:
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh
         self._wrote = False
+        self._highlights = self._highlight_digests()
+        self._reused = set()
         if on_start is not None:
             on_start(len(books))
         reports = []
@@ -279,8 +285,22 @@ class SyncService:
             return report
         if not is_syncable(book) or book.book_id in self.open_books:
             return report
+        if book.book_id in self._reused:
+            return report  # both sides' highlights and the progress are as when they last agreed
         outcome = self.annotations.sync(book, dry_run=dry_run, before_kobo_write=self._prepare_kobo_writes)
+        if outcome.error is not None:
+            self._seen_pending.pop(book.book_id, None)  # unsettled: the next run must look again
         return replace(report, annotations=outcome)
+
+    def _highlight_digests(self) -> dict[str, str] | None:
+        """Nickel's highlight rows per book (one query), part of every seen key when they are synced."""
+        if self.annotations is None or not self.settings.sync_annotations:
+            return {}
+        try:
+            return self.annotations.kobo_annotations.revisions()
+        except KksyncError as error:
+            log.info("highlights not read up front (%s): every book is read in full", _one_line(error))
+            return None
 
     def _assess(self, book: KoboBook, ledger: AgreedState | None) -> Assessment:
         file = BookFile(book, lambda b: self.content.open(b.file_path))
@@ -293,6 +313,7 @@ class SyncService:
             file.notes.extend(note for note in seen.notes if note not in file.notes)
             decision = decide(seen.kobo, seen.koreader, ledger, self.settings.policy(), syncable=syncable)
             if decision.transfer is Transfer.SKIP:  # a transfer needs the book file: full path
+                self._reused.add(book.book_id)
                 return Assessment(book, file, seen.kobo, seen.koreader, ledger, decision, seen, reused=True)
             file = BookFile(book, file.opener)
         kobo = kobo_position(book, file)
@@ -310,8 +331,13 @@ class SyncService:
         """
         if book.file_stamp is not None and not book.file_stamp.settled:
             return None
+        if self._highlights is None:
+            return None
+        highlights = (self.settings.sync_annotations, self._highlights.get(book.book_id, ""))
         koreader = self.koreader.fingerprint(book.file_path) if syncable else ""
-        inputs = repr((SEEN_FORMAT, _book_inputs(book), koreader)).encode("utf-8", "surrogateescape")
+        inputs = repr((SEEN_FORMAT, _book_inputs(book), koreader, highlights)).encode(
+            "utf-8", "surrogateescape"
+        )
         return hashlib.blake2b(inputs, digest_size=20).hexdigest()
 
     def _seen_entry(

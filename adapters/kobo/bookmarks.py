@@ -14,12 +14,13 @@ no zone, ``DateModified`` with ``Z``; ``Version``/``Creator``/``UUID``/``SyncTim
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from adapters.kobo.connection import is_locked_error, is_read_only_error, open_engine, writing
@@ -91,30 +92,23 @@ class NickelBookmarks:
         return self._bookmark
 
     def revisions(self) -> dict[str, str]:
-        """Per book: row count, latest dates and note lengths, so the daemon notices any change."""
+        """Per book, a digest of every column of its Bookmark rows: any added, edited or deleted
+        row changes it (one query over the table; highlights are few beside chapter rows)."""
         try:
             with self._engine.connect() as connection, connection.begin():
                 bookmark = self._bookmark_table(connection)
-                columns = [
-                    func.count(),
-                    *(
-                        func.max(bookmark.c[name])
-                        for name in ("DateCreated", "DateModified")
-                        if name in bookmark.c
-                    ),
-                    *(
-                        func.total(func.length(bookmark.c[name]))
-                        for name in ("Annotation", "Hidden", "Type", "Color")
-                        if name in bookmark.c
-                    ),
-                ]
-                query = select(bookmark.c.VolumeID, *columns).group_by(bookmark.c.VolumeID)
+                query = select(bookmark).order_by(bookmark.c.VolumeID, bookmark.c.BookmarkID)
                 rows = connection.execute(query).all()
         except DBAPIError as error:
             raise KoboDatabaseError(
                 f"Cannot read the highlights in {self._database}: {error.orig}"
             ) from error
-        return {str(row[0]): repr(tuple(row[1:])) for row in rows}
+        volume = list(bookmark.c.keys()).index("VolumeID")
+        digests: dict[str, Any] = {}
+        for row in rows:
+            digest = digests.setdefault(str(row[volume]), hashlib.blake2b(digest_size=16))
+            digest.update(repr(tuple(row)).encode("utf-8", "surrogateescape"))
+        return {book_id: digest.hexdigest() for book_id, digest in digests.items()}
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -104,7 +104,9 @@ def test_a_sidecar_rewritten_with_the_same_size_inode_and_mtime_is_noticed(
     _rewrite_in_place(sidecar, paragraph)  # KOReader's position moves to another paragraph
     reads.reset()
     after = plan(device)
-    assert reads.sidecars == [sidecar]  # that book took the full path, and no other
+    assert set(reads.sidecars) == {
+        sidecar
+    }  # that book took the full path (progress, then highlights), no other
     new = _report_of(after, book_id).koreader
     assert old is not None and new is not None and new.progress != old.progress
     assert _positions(after) == _positions(plan_without_ledger(device))
@@ -123,7 +125,7 @@ def test_a_changed_nickel_row_takes_the_full_path(device: DeviceLayout, reads: R
     after = plan(device)
     kobo = _report_of(after, book.book_id).kobo
     assert kobo is not None and kobo.progress == pytest.approx(0.03)
-    assert len(reads.sidecars) <= 1  # that one book, no other
+    assert len(set(reads.sidecars)) <= 1  # that one book, no other
     assert _positions(after) == _positions(plan_without_ledger(device))
 
 
