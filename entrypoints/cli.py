@@ -334,6 +334,33 @@ def demo(
     run_demo(folder, out)
 
 
+BundleOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--bundle",
+        help="The Kobo bundle zip [default: dist/kksync-kobo-<version>.zip, as make kobo-bundle leaves it].",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def install(device: DeviceOption = None, bundle: BundleOption = None) -> None:
+    """Copy the Kobo bundle (Python, kksync and the KOReader plugin) onto a mounted Kobo."""
+    from importlib import metadata
+
+    from entrypoints.install import default_bundle, install_bundle
+
+    root = resolve_device(device)
+    zip_path = bundle if bundle is not None else default_bundle(Path.cwd(), metadata.version("kksync"))
+    if not zip_path.is_file():
+        raise Fail(f"no bundle at {zip_path}: build it with `make kobo-bundle` or pass --bundle ZIP")
+    for piece in install_bundle(root, zip_path):
+        verb = "Replaced" if piece.replaced else "Added"
+        print_line(out, f"{verb} {piece.path} ({piece.files} files)")
+    print_line(out, f"Installed {zip_path.name} on {root}. Restart KOReader to start kksync.")
+
+
 @app.command()
 def rpc(device: DeviceOption = None, koreader_dir: KOReaderDirOption = None) -> None:
     """Serve the plugin RPC (JSON-RPC 2.0, one object per line) on stdin/stdout."""
