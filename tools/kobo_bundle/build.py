@@ -346,6 +346,12 @@ def apply_python_security_patches(source: Path, log: Path) -> None:
             skipped.append(name)
     if skipped:
         print(f"[kobo-bundle] CPython: Debian patches that do not apply to 3.11.2 (skipped): {skipped}")
+    # Debian's CVE-2026-4224 fix makes pyexpat.c include an internal header; Debian builds pyexpat
+    # into the core, we build it as a shared module: declare it a core module as 3.12 does upstream.
+    pyexpat = source / "Modules" / "pyexpat.c"
+    text = pyexpat.read_text()
+    if '#include "pycore_' in text and "Py_BUILD_CORE_MODULE" not in text:
+        pyexpat.write_text("#ifndef Py_BUILD_CORE_BUILTIN\n#  define Py_BUILD_CORE_MODULE 1\n#endif\n" + text)
 
 
 @stage("cpython")

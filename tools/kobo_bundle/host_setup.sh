@@ -10,7 +10,11 @@
 #                         installed into the system: the .debs are only unpacked into build/kobo/.
 #   dpkg-dev              `apt-get source` needs dpkg-source to unpack the source packages.
 #   qemu-user-static      runs the ARM bundle on this x86-64 machine (make test-kobo).
-#   binutils              readelf, used by the build's glibc-version check only as a cross-check.
+#   binutils-arm-linux-gnueabihf   arm-linux-gnueabihf-strip, to strip the ARM binaries.
+#   autoconf automake libtool pkg-config   Debian's patches to libxml2/libxslt touch their
+#                         Makefile.am/configure.ac, so their build system is regenerated (as Debian does).
+#   tcl                   SQLite's build generates its amalgamation (sqlite3.c) with tclsh.
+#   python3-venv          the build's own venv (ziglang, crossenv) on a Debian python3.
 #
 # Run as root (or through sudo). Safe to run again: every step is idempotent.
 set -eu
@@ -37,12 +41,17 @@ if ! dpkg --print-foreign-architectures | grep -qx armhf; then
     need_update=1
 fi
 
-if [ "${need_update:-0}" = 1 ] || [ ! -e /var/lib/apt/lists/lock ]; then
+# No source index yet (a fresh machine, or deb-src added by hand without an update): fetch them.
+if ! ls /var/lib/apt/lists/*_Sources* >/dev/null 2>&1; then
+    need_update=1
+fi
+if [ "${need_update:-0}" = 1 ]; then
     apt-get update -qq
 fi
 
 missing=""
-for pkg in dpkg-dev qemu-user-static binutils binutils-arm-linux-gnueabihf autoconf automake libtool pkg-config tcl xz-utils unzip; do
+for pkg in dpkg-dev qemu-user-static binutils-arm-linux-gnueabihf autoconf automake libtool pkg-config \
+           tcl python3-venv xz-utils make patch; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
