@@ -148,7 +148,7 @@ def test_compiled_extensions_load_and_luajit_is_the_arm_jit(kobo_root: Path, scr
     probe = (
         "import json, sqlite3, ctypes, zlib, lxml.etree, dependency_injector.containers, lupa.luajit21 as lj;"
         "lua = lj.LuaRuntime();"
-        "print(json.dumps({'arch': lua.eval('jit.arch'), 'jit_on': lua.eval('jit.status()'),"
+        "print(json.dumps({'arch': lua.eval('jit.arch'), 'jit_on': lua.eval('(jit.status())'),"
         "'sqlite': sqlite3.sqlite_version, 'libxml2': lxml.etree.LIBXML_VERSION,"
         "'xml': lxml.etree.fromstring(b'<a><b>x</b></a>').findtext('b')}))"
     )

@@ -58,6 +58,7 @@ SITE_PRUNE = [
     "sqlalchemy/dialects/postgresql",
     "sqlalchemy/dialects/oracle",
     "sqlalchemy/dialects/mssql",
+    "sqlalchemy/dialects/type_migration_guidelines.txt",  # a developer note, and a .txt "book"
     "lxml/includes",
     "lxml/isoschematron/resources",
 ]
@@ -83,7 +84,10 @@ unset PYTHONPATH PYTHONSTARTUP
 
 # KKSYNC_LAUNCH_WRAPPER: a command put in front of python, e.g. "nice -n 10", or
 # "qemu-arm-static -L SYSROOT" to run the bundle off-device (make test-kobo). Split on spaces.
-exec ${KKSYNC_LAUNCH_WRAPPER:-} "$home/python/bin/python3.11" -m entrypoints.cli "$@"
+# Taken out of the environment: kksync reads every other KKSYNC_* variable as a setting.
+wrapper=${KKSYNC_LAUNCH_WRAPPER:-}
+unset KKSYNC_LAUNCH_WRAPPER
+exec $wrapper "$home/python/bin/python3.11" -m entrypoints.cli "$@"
 """
 
 
@@ -191,11 +195,13 @@ def prune_build_leftovers(tree: Path) -> None:
 def rename_text_files(site: Path) -> None:
     """Licenses and metadata named *.txt would look like books to Nickel: drop the suffix.
 
-    Only inside .dist-info folders, where nothing imports them (entry_points.txt then reads as
-    absent, which only matters to plugin discovery kksync does not use).
+    Inside .dist-info folders (nothing imports them: entry_points.txt then reads as absent, which
+    only matters to plugin discovery kksync does not use), and license files anywhere. Any other
+    .txt is left for the book check to report, since a package might read it at run time.
     """
     for path in site.rglob("*.txt"):
-        if any(part.endswith(".dist-info") for part in path.relative_to(site).parts):
+        in_metadata = any(part.endswith(".dist-info") for part in path.relative_to(site).parts)
+        if in_metadata or path.name.upper().startswith(("LICENSE", "COPYING", "NOTICE")):
             path.rename(path.with_suffix(""))
 
 

@@ -281,9 +281,8 @@ def build_libxslt(log: Path) -> None:
         "--with-pic",
         f"--with-libxml-prefix={DEPS}",
         "--without-python",
-        "--without-crypto",
-        "--without-debugger",
-        "--without-profiler",
+        "--without-crypto",  # EXSLT crypto needs libgcrypt; lxml does not
+        # (keep the profiler: lxml's XSLT(profile_run=True) calls xsltGetProfileInformation)
     ]
     configure_make_install(source, log, options, [])
 
