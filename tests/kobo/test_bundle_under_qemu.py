@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.rpc.test_daemon_rpc import move_pride_forward_in_nickel
 from tools.kobo_bundle.checks import bundle_problems, version_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -268,7 +269,11 @@ def test_daemon_round_trip_over_its_socket(
         opened = client.timed("reader.opened", {"path": PRIDE_PATH})
         assert opened["book_id"] == PRIDE
         assert client.call("status")["open_books"] == [PRIDE]
-        client.timed("reader.closed", {"path": PRIDE_PATH})
+        # Nickel moves on while the book is open: closing it syncs that one book, for real.
+        move_pride_forward_in_nickel(device)
+        closed = client.timed("reader.closed", {"path": PRIDE_PATH})
+        assert (closed["book"]["book_id"], closed["book"]["decision"]) == (PRIDE, "PULL")
+        assert closed["book"]["written"] is True
         assert client.call("status")["open_books"] == []
     finally:
         if process.poll() is None:
