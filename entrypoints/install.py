@@ -90,9 +90,24 @@ def install_bundle(device: Path, bundle: Path) -> list[InstalledPiece]:
         shutil.rmtree(staging, ignore_errors=True)
         try:
             archive.extractall(staging)
+            restore_modes(archive, staging)
             return [swap_in(device, staging, piece, len(infos)) for piece, infos in sorted(pieces.items())]
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def restore_modes(archive: zipfile.ZipFile, staging: Path) -> None:
+    """Give back the executable bits zipfile drops (the launcher, python), where the file system keeps them.
+
+    A Kobo's FAT partition marks every file executable and refuses chmod: that is fine, and ignored.
+    """
+    for info in archive.infolist():
+        mode = (info.external_attr >> 16) & 0o755
+        if mode and not info.is_dir():
+            try:
+                (staging / info.filename).chmod(mode)
+            except OSError:
+                return
 
 
 def swap_in(device: Path, staging: Path, piece: str, files: int) -> InstalledPiece:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from lupa.luajit21 import LuaRuntime, lua_type
 
-from tests.fixtures import KOBO_FW438_DATABASE
 from tests.e2e.rpc.conftest import short_dir  # sockets under /tmp: AF_UNIX paths must be short
+from tests.fixtures import KOBO_FW438_DATABASE
 from tests.plugin.rpc_standin import KksyncState, StandInDaemon
 
 __all__ = ["short_dir"]  # a fixture shared with the RPC end-to-end tests

@@ -14,6 +14,7 @@ from adapters.kobo.builder import add_epub_book, add_kepub_book, add_pdf_book
 from adapters.kobo.schema import create_nickel_database
 from tests.fixtures import KOBO_FW438_DATABASE
 
+
 def real_fixture() -> Path:
     """The real firmware 4.38 database that ships with the tests (read-only: copy it first)."""
     return KOBO_FW438_DATABASE

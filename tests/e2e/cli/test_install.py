@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -19,7 +20,9 @@ def fake_kobo(root: Path) -> Path:
 def fake_bundle(path: Path, files: dict[str, str]) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         for name, text in files.items():
-            archive.writestr(name, text)
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o100755 if name == LAUNCHER else 0o100644) << 16
+            archive.writestr(info, text)
     return path
 
 
@@ -53,6 +56,7 @@ def test_install_then_upgrade_replaces_only_what_the_bundle_owns(tmp_path: Path)
     assert "Added .adds/kksync/bin (1 files)" in first.stdout
     assert "Restart KOReader" in first.stdout
     assert (device / ".adds/kksync/python/lib/old_module.py").read_text() == "OLD = 1\n"
+    assert os.access(device / LAUNCHER, os.X_OK)
 
     second = kksync("install", "--device", device, "--bundle", fake_bundle(tmp_path / "v2.zip", VERSION_2))
     assert second.returncode == 0, second.stderr
