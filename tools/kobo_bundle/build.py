@@ -246,7 +246,9 @@ def build_sqlite(log: Path) -> None:
     run(["./configure", "--disable-tcl"], log, cwd=source, env=host)
     run(["make", "sqlite3.c"], log, cwd=source, env=host)
     env = cross_env()
-    flags = ["-O2", "-fPIC", "-DSQLITE_THREADSAFE=1", "-DSQLITE_OMIT_LOAD_EXTENSION", "-DSQLITE_DQS=0"]
+    # Double-quoted string literals stay accepted (SQLite's default): Nickel's own schema uses them
+    # (content.DateModified DEFAULT "0000-00-00T00:00:00.000").
+    flags = ["-O2", "-fPIC", "-DSQLITE_THREADSAFE=1", "-DSQLITE_OMIT_LOAD_EXTENSION"]
     run([env["CC"], *flags, "-c", "sqlite3.c", "-o", "sqlite3.o"], log, cwd=source, env=env)
     (DEPS / "lib").mkdir(parents=True, exist_ok=True)
     (DEPS / "include").mkdir(parents=True, exist_ok=True)
