@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.rpc.test_daemon_rpc import move_pride_forward_in_nickel
+from tests.fixtures import KOBO_FW438_DATABASE
 from tools.kobo_bundle.checks import bundle_problems, version_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,20 +145,36 @@ def test_help_runs_from_the_launcher(kobo_root: Path, scratch: Path) -> None:
         assert command in result.stdout
 
 
+PROBE = """
+import json, shutil, sqlite3, sys, ctypes, zlib
+import lxml.etree, dependency_injector.containers, lupa.luajit21 as lj
+lua = lj.LuaRuntime()
+kobo = sqlite3.connect(sys.argv[1])
+legacy = sqlite3.connect(":memory:")  # Nickel's schema style: DEFAULT "a double-quoted literal"
+legacy.execute('CREATE TABLE t (x TEXT DEFAULT "0000-00-00T00:00:00.000", y INT)')
+legacy.execute("INSERT INTO t (y) VALUES (1)")
+print(json.dumps({
+    "arch": lua.eval("jit.arch"),
+    "jit_on": lua.eval("(jit.status())"),
+    "xml": lxml.etree.fromstring(b"<a><b>x</b></a>").findtext("b"),
+    "sqlite": sqlite3.sqlite_version,
+    "kobo_books": kobo.execute("SELECT COUNT(*) FROM content WHERE ContentType = 6").fetchone()[0],
+    "kobo_integrity": kobo.execute("PRAGMA integrity_check").fetchone()[0],
+    "quoted_default": legacy.execute("SELECT x FROM t").fetchone()[0],
+    "quoted_literal": legacy.execute('SELECT "a double-quoted literal"').fetchone()[0],
+}))
+"""
+
+
 def test_compiled_extensions_load_and_luajit_is_the_arm_jit(kobo_root: Path, scratch: Path) -> None:
     python = kobo_root / ".adds" / "kksync" / "python" / "bin" / "python3.11"
-    probe = (
-        "import json, sqlite3, ctypes, zlib, lxml.etree, dependency_injector.containers, lupa.luajit21 as lj;"
-        "lua = lj.LuaRuntime();"
-        "print(json.dumps({'arch': lua.eval('jit.arch'), 'jit_on': lua.eval('(jit.status())'),"
-        "'sqlite': sqlite3.sqlite_version, 'libxml2': lxml.etree.LIBXML_VERSION,"
-        "'xml': lxml.etree.fromstring(b'<a><b>x</b></a>').findtext('b')}))"
-    )
+    database = scratch / "KoboReader.sqlite"  # the real fw 4.38 schema (DEFAULT "..." literals and all)
+    shutil.copy2(KOBO_FW438_DATABASE, database)
     env = emulated_env(scratch)
     env["PYTHONHOME"] = str(python.parents[1])
     started = time.monotonic()
     result = subprocess.run(
-        [str(QEMU), "-L", str(SYSROOT), str(python), "-c", probe],
+        [str(QEMU), "-L", str(SYSROOT), str(python), "-c", PROBE, str(database)],
         env=env,
         capture_output=True,
         text=True,
@@ -171,6 +188,10 @@ def test_compiled_extensions_load_and_luajit_is_the_arm_jit(kobo_root: Path, scr
     assert facts["jit_on"] is True
     assert facts["xml"] == "x"
     assert facts["sqlite"].startswith("3.")
+    assert facts["kobo_books"] > 0
+    assert facts["kobo_integrity"] == "ok"
+    assert facts["quoted_default"] == "0000-00-00T00:00:00.000"
+    assert facts["quoted_literal"] == "a double-quoted literal"  # SQLite's default DQS, as Nickel's
 
 
 @pytest.fixture(scope="module")
