@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test lint types contracts pytest demo bench fidelity mutation clean
+.PHONY: venv test lint types contracts pytest demo bench fidelity mutation clean kobo-bundle test-kobo clean-kobo
 
 venv: $(STAMP)
 
@@ -52,5 +52,20 @@ mutation: $(STAMP)
 	$(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/python -m tests.mutation_score
 
+## make kobo-bundle: dist/kksync-kobo-<version>.zip for the Kobo (docs/kobo-bundle.md); needs root for apt
+kobo-bundle:
+	tools/kobo_bundle/host_setup.sh
+	$(PYTHON) -m tools.kobo_bundle.build
+
+## make test-kobo: build the bundle, then run it under qemu-arm-static (slow; not part of make test)
+test-kobo: kobo-bundle $(STAMP)
+	$(PYTHON) -m tools.kobo_bundle.build qemu-sysroot
+	KKSYNC_KOBO_BUNDLE=dist/kksync-kobo-$$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])').zip \
+	    $(BIN)/pytest -p no:cacheprovider -s -v tests/kobo
+
 clean:
 	rm -rf $(VENV) mutants demo-device .mypy_cache .ruff_cache .pytest_cache
+
+## make clean-kobo: forget every cached piece of the Kobo bundle build (the next one starts from scratch)
+clean-kobo:
+	rm -rf build/kobo dist/kksync-kobo-*.zip

@@ -702,6 +702,34 @@ def demo(
     run_demo(folder, out.console)
 
 
+BundleOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--bundle",
+        metavar="ZIP",
+        help="The Kobo bundle zip [default: dist/kksync-kobo-<version>.zip, as make kobo-bundle leaves it].",
+        show_default=False,
+    ),
+]
+
+
+@app.command(cls=PlainHelpCommand, short_help="Copy the Kobo bundle onto a mounted Kobo.")
+def install(device: DeviceOption = None, bundle: BundleOption = None) -> None:
+    """Copy the Kobo bundle (Python, kksync, the KOReader plugin and its start-up patch) onto a
+    mounted Kobo, replacing a previous version; settings, backups and other plugins stay."""
+    from entrypoints.cli.install import default_bundle, install_bundle
+    from entrypoints.version import VERSION
+
+    root = resolve_device(device)
+    zip_path = bundle if bundle is not None else default_bundle(Path.cwd(), VERSION)
+    if not zip_path.is_file():
+        raise Fail(f"no bundle at {zip_path}: build it with `make kobo-bundle` or pass --bundle ZIP")
+    for piece in install_bundle(root, zip_path):
+        verb = "Replaced" if piece.replaced else "Added"
+        print_line(out, f"{verb} {piece.path} ({piece.files} files)")
+    print_line(out, f"Installed {zip_path.name} on {root}. Restart KOReader to start kksync.")
+
+
 @app.command(cls=PlainHelpCommand, short_help="Serve the plugin RPC on stdin/stdout.")
 def rpc(device: DeviceOption = None, koreader_dir: KOReaderDirOption = None) -> None:
     """Serve the plugin RPC (JSON-RPC 2.0, one object per line) on stdin/stdout."""

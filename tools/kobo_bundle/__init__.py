@@ -1,0 +1,1 @@
+"""Building the Kobo bundle (make kobo-bundle) and the rules it must pass."""
