@@ -103,9 +103,10 @@ class BundleFacts:
 
 
 def project_version() -> str:
-    import tomllib
+    """kksync's version, from its one place (``entrypoints/version.py``, which pyproject reads too)."""
+    from entrypoints.version import VERSION
 
-    return str(tomllib.loads((build.REPO / "pyproject.toml").read_text())["project"]["version"])
+    return VERSION
 
 
 def copy_python(tree: Path) -> None:
