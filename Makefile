@@ -60,7 +60,7 @@ kobo-bundle:
 ## make test-kobo: build the bundle, then run it under qemu-arm-static (slow; not part of make test)
 test-kobo: kobo-bundle $(STAMP)
 	$(PYTHON) -m tools.kobo_bundle.build qemu-sysroot
-	KKSYNC_KOBO_BUNDLE=dist/kksync-kobo-$$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])').zip \
+	KKSYNC_KOBO_BUNDLE=dist/kksync-kobo-$$($(PYTHON) -c 'from entrypoints.version import VERSION; print(VERSION)').zip \
 	    $(BIN)/pytest -p no:cacheprovider -s -v tests/kobo
 
 clean:

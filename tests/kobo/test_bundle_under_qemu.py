@@ -41,7 +41,7 @@ def find_bundle() -> Path | None:
     """The zip named by KKSYNC_KOBO_BUNDLE: only ``make test-kobo`` sets it, so ``make test`` stays fast
     even on a machine where a bundle was built."""
     named = os.environ.get("KKSYNC_KOBO_BUNDLE")
-    return Path(named) if named and Path(named).is_file() else None
+    return Path(named) if named else None  # named but missing: the tests fail, they do not skip
 
 
 BUNDLE = find_bundle()
