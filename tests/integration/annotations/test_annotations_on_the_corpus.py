@@ -234,6 +234,7 @@ def nickel_to_koreader(device: Path, dom_version: int | None) -> None:
         )
     assert tables_but_bookmark(database(device)) == db_before
     assert_second_sync_writes_nothing(device)
+    assert tables_but_bookmark(database(device)) == db_before  # an unopened book stays unopened in Nickel
 
 
 def test_nickel_highlights_on_every_construct_reach_koreader_at_the_written_down_pointers(
