@@ -132,9 +132,13 @@ def _adobe_locator(book: KoboBook, file: BookFile, zip_path: str) -> Locator | N
 
 
 def koreader_position(state: KOReaderState, file: BookFile) -> ReadingPosition | None:
-    """KOReader's position: the xpointer through the chapter map, else its percent; None without sidecar."""
+    """KOReader's position: the xpointer through the chapter map, else its percent; None without one.
+
+    A sidecar holding only annotations (kksync creates one for a book KOReader never opened) holds
+    no progress: reading it as "reading, 0 %" would mark an unopened book as started in Nickel.
+    """
     file.dom = state.dom
-    if not state.exists:
+    if not state.holds_progress:
         return None
     status = status_from_koreader(state.status, has_sidecar=True)
     percent = next(

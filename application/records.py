@@ -222,6 +222,14 @@ class KOReaderState:
         return self.sidecar is not None
 
     @property
+    def holds_progress(self) -> bool:
+        """A sidecar with a position, percent or status; one kksync made for annotations alone has none."""
+        return self.exists and any(
+            value is not None
+            for value in (self.last_xpointer, self.percent_finished, self.last_percent, self.status)
+        )
+
+    @property
     def dom(self) -> CreDom:
         """The DOM KOReader builds for this book next time it opens it (koreader.md §6.4).
 
