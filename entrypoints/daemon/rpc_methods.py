@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from adapters.config_file import config_path, write_setting
-from adapters.kobo.covers import cover_path
 from application.errors import ConfigurationError
 from application.records import KoboBook
 from application.reports import BookReport, RunReport
 from application.service import NobodyToAsk, SyncService
 from application.settings import Settings
+from entrypoints.daemon.library_memory import LibraryMemory, library_rows
 from entrypoints.daemon.rpc_protocol import INVALID_PARAMS, RpcError
 from entrypoints.daemon.service_host import ServiceHost
-from entrypoints.presenters import book_report_json, library_book_json, question_json, run_report_json
+from entrypoints.presenters import book_report_json, question_json, run_report_json
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ class RpcMethods:
         self.version = kksync_version()
         self._open_lock = threading.Lock()
         self._ids_by_path: dict[str, str] = {}
+        self.memory: LibraryMemory | None = None
+        """Set by the daemon, whose watcher keeps it true; ``kksync rpc`` plans afresh on each call."""
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -81,23 +83,22 @@ class RpcMethods:
             return sorted(self.host.service.open_books)
 
     def library_list(self, params: Params) -> Params:
+        """From the daemon's memory when it holds the library; otherwise from a fresh plan."""
         _only(params, "library.list", set())
+        remembered = self.memory.listing() if self.memory is not None else None
+        if remembered is not None:
+            return remembered
 
         def listing(service: SyncService) -> Params:
             books = service.library()
             self.remember_paths(books)
-            by_id = {report.book_id: report for report in service.plan().books}
-            layout = self.host.container.layout()
-            rows = []
-            for book in books:
-                report = by_id.get(book.book_id)
-                kobo, koreader = (report.kobo, report.koreader) if report else (None, None)
-                row = library_book_json(book, kobo, koreader)
-                if koreader is None:  # no sidecar: docs/rpc.md promises null, not an empty side
-                    row["koreader"] = None
-                row["cover"] = cover_path(layout, book)
-                rows.append(row)
-            return {"books": rows}
+            report = service.plan()
+            if self.memory is not None:
+                self.memory.fill(service, books, report)
+                found = self.memory.listing()
+                if found is not None:
+                    return found
+            return {"books": list(library_rows(self.host.container.layout(), books, report.books).values())}
 
         return self.host.run(listing)
 
@@ -109,8 +110,17 @@ class RpcMethods:
 
     def sync_run(self, params: Params) -> Params:
         books = _book_ids(params, "sync.run")
-        report = self.host.run(lambda service: service.sync_all(NobodyToAsk(), books))
-        return _with_questions(report)
+
+        def run(service: SyncService) -> RunReport:
+            report = service.sync_all(NobodyToAsk(), books)
+            if self.memory is not None:
+                if books is None:
+                    self.memory.fill(service, service.library(), report)
+                else:
+                    self.memory.refresh(service, books)
+            return report
+
+        return _with_questions(self.host.run(run))
 
     def sync_answer(self, params: Params) -> Params:
         _only(params, "sync.answer", {"token", "accept"})
@@ -120,8 +130,13 @@ class RpcMethods:
             raise RpcError(INVALID_PARAMS, "sync.answer: token must be the question's token (a string)")
         if not isinstance(accept, bool):
             raise RpcError(INVALID_PARAMS, "sync.answer: accept must be true or false")
-        report = self.host.run(lambda service: service.answer(token, accept))
-        return {"book": book_report_json(report)}
+
+        def answer(service: SyncService) -> BookReport:
+            report = service.answer(token, accept)
+            self._refresh(service, [report.book_id])
+            return report
+
+        return {"book": book_report_json(self.host.run(answer))}
 
     # -- KOReader's open book ----------------------------------------------------------------
 
@@ -146,8 +161,18 @@ class RpcMethods:
         settings = self.host.settings
         if not (settings.sync_reading_state and settings.enable_auto_sync):
             return {"book": None, "questions": []}
-        report = self.host.run(lambda service: service.sync_book(book_id, NobodyToAsk()))
+
+        def sync(service: SyncService) -> BookReport:
+            report = service.sync_book(book_id, NobodyToAsk())
+            self._refresh(service, [book_id])
+            return report
+
+        report = self.host.run(sync)
         return {"book": book_report_json(report), "questions": _questions_of(report)}
+
+    def _refresh(self, service: SyncService, book_ids: list[str]) -> None:
+        if self.memory is not None:
+            self.memory.refresh(service, book_ids)
 
     def _book_id_for(self, path: str) -> str | None:
         if path.startswith(VIRTUAL_PREFIX):
@@ -194,6 +219,8 @@ class RpcMethods:
                 write_setting(self.host.root, key, value)
             settings = self.host.load_settings()
             self.host.apply_settings(settings)
+            if self.memory is not None:  # e.g. another KOReader folder: every row may differ
+                self.memory.forget_all()
             return settings
 
         settings = self.host.run(store)

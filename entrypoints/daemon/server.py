@@ -28,6 +28,7 @@ from adapters.leftovers import remove_leftovers
 from application.records import FileState, KoboBook
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
+from entrypoints.daemon.library_memory import LibraryMemory
 from entrypoints.daemon.lifecycle import lower_priority, release_memory, watch_parent
 from entrypoints.daemon.rpc import build_dispatcher
 from entrypoints.daemon.rpc_methods import kksync_version
@@ -131,6 +132,7 @@ class Daemon:
         self._worker = ServiceWorker()
         self.host = ServiceHost(self.root, self.koreader_dir, self._worker)
         dispatcher, self.methods = build_dispatcher(self.host)
+        self.memory = self.methods.memory = LibraryMemory(lambda: self.host.container.layout())
         self._server = RpcSocketServer(self.socket_path, dispatcher)
         self._start_thread("kksync-rpc", self._server.serve)
         log.info("serving the plugin RPC on %s", self.socket_path)
@@ -215,7 +217,10 @@ class Daemon:
                     NobodyToAsk(), on_book=self._unless_stopping, before_books=self._tidy
                 )
                 self._log_run(report.books)
+            else:
+                report = service.plan(on_book=self._unless_stopping)
             self.detector.snapshot(service)
+            self.memory.fill(service, service.library(), report)
 
         folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
@@ -245,6 +250,7 @@ class Daemon:
     def _sync_changes(self, service: SyncService, paths: Iterable[str] | None = None) -> None:
         """On the worker: which books moved, sync those that are not open, remember the result."""
         changed = self.detector.changed(service, paths)
+        self.memory.forget(self.detector.removed)
         if not changed:
             return
         closed = [book_id for book_id in changed if book_id not in service.open_books]
@@ -255,6 +261,7 @@ class Daemon:
             report = service.sync_all(NobodyToAsk(), closed, on_book=self._unless_stopping)
             self._log_run(report.books)
         self.detector.snapshot(service, closed)
+        self.memory.refresh(service, changed)  # open books too: their positions moved
 
     def _auto_sync(self) -> bool:
         settings = self.host.settings

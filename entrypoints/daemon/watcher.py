@@ -158,6 +158,8 @@ class ChangeDetector:
         self.sidecars: dict[str, str] = {}
         self.folders: dict[str, set[str]] = {}
         self.highlights: dict[str, str] = {}
+        self.removed: set[str] = set()
+        """The books the last ``changed`` found gone from Nickel's database (forgotten here)."""
 
     def snapshot(self, service: SyncService, book_ids: Iterable[str] | None = None) -> None:
         """Record the current state of these books (default: all)."""
@@ -185,6 +187,7 @@ class ChangeDetector:
         touched = None if paths is None else {str(path) for path in paths}
         database = touched is None or any(Path(path).name.startswith(DATABASE_NAME) for path in touched)
         changed: set[str] = set()
+        self.removed = set()
         if database:
             changed |= self._changed_rows(service)
             changed |= self._changed_highlights(service)
@@ -209,6 +212,7 @@ class ChangeDetector:
     def _changed_rows(self, service: SyncService) -> set[str]:
         """Books whose row differs; when none does, the chapter rows are compared too (a slower scan)."""
         rows = _digests(service, False)
+        self._forget(set(self.rows) - set(rows))
         changed = {book_id for book_id, digest in rows.items() if self.rows.get(book_id) != digest}
         if not changed:
             chapters = _digests(service, True)
@@ -216,6 +220,14 @@ class ChangeDetector:
                 book_id for book_id, digest in chapters.items() if self.chapters.get(book_id) != digest
             }
         return changed
+
+    def _forget(self, gone: set[str]) -> None:
+        """Books deleted from Nickel's database: nothing of theirs is compared any more."""
+        self.removed |= gone
+        for book_id in gone:
+            self.rows.pop(book_id, None), self.chapters.pop(book_id, None), self.files.pop(book_id, None)
+            self.documents.pop(book_id, None), self.sidecars.pop(book_id, None)
+            self.highlights.pop(book_id, None)
 
     def _sidecar_suspects(self, touched: set[str] | None) -> Iterable[str]:
         """The books a batch of paths can concern: all of them unless every path is in a known folder."""
