@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ Result = dict[str, Any]
 
 DEBOUNCE_S = 0.5  # the daemon's quiet spell before it syncs a batch (watcher.Debouncer)
 DAEMON_CHANGES = 10
+LIST_CALLS = 10
 CHANGE_TIMEOUT_S = 60.0
 IDLE_CPU_S = 1.5  # the daemon counts as idle once its CPU time stands still this long
 
@@ -126,6 +128,7 @@ def daemon_phase(layout: DeviceLayout, changes: int = DAEMON_CHANGES) -> Result:
     )
     try:
         idle_s = _wait_idle(process.pid) - started
+        listing = _time_library_list(folder / "s", LIST_CALLS)
         books = _books_to_move(layout, changes)
         latencies = []
         for book, sidecars in books:
@@ -144,7 +147,30 @@ def daemon_phase(layout: DeviceLayout, changes: int = DAEMON_CHANGES) -> Result:
         "latency_p50_ms": statistics.median(measured_ms) if measured_ms else None,
         "latency_max_ms": max(measured_ms) if measured_ms else None,
         "debounce_s": DEBOUNCE_S,
+        **listing,
         "peak_rss_mib": peak,
+    }
+
+
+def _time_library_list(socket_path: Path, calls: int) -> Result:
+    """``library.list`` as the plugin pays it: request sent to the whole answer parsed, on one connection."""
+    times, books = [], 0
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(CHANGE_TIMEOUT_S)
+        connection.connect(str(socket_path))
+        with connection.makefile("rb") as answers:
+            for number in range(1, calls + 1):
+                request = {"jsonrpc": "2.0", "id": number, "method": "library.list"}
+                started = time.perf_counter()
+                connection.sendall(json.dumps(request).encode() + b"\n")
+                answer = json.loads(answers.readline())
+                times.append(1000 * (time.perf_counter() - started))
+                books = len(answer["result"]["books"])
+    return {
+        "list_books": books,
+        "list_calls": calls,
+        "list_p50_ms": statistics.median(times),
+        "list_max_ms": max(times),
     }
 
 
