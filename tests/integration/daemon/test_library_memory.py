@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from adapters.device import DeviceLayout
@@ -80,3 +81,14 @@ def test_a_book_deleted_from_nickel_leaves_the_listing(daemon: RunningDaemon) ->
         db.execute("DELETE FROM content WHERE BookID = ? OR ContentID = ?", (PRIDE, PRIDE))
     wait_for(lambda: PRIDE not in listed_books(daemon), SYNC_SECONDS, "the book to leave the listing")
     assert_listing_is_fresh(daemon)
+
+
+def test_a_new_koreader_folder_renews_the_listing(daemon: RunningDaemon, tmp_path: Path) -> None:
+    """``settings.set`` changes what a plan reads: the remembered rows must not outlive it."""
+    before = assert_listing_is_fresh(daemon)
+    folder = tmp_path / "desktop-koreader"
+    folder.mkdir()
+    (folder / "settings.reader.lua").write_text('return {\n    ["document_metadata_folder"] = "dir",\n}\n')
+    daemon.result("settings.set", {"koreader_dir": str(folder)})
+    after = assert_listing_is_fresh(daemon)
+    assert after != before
