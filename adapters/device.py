@@ -87,6 +87,14 @@ class DeviceLayout:
 
         None for paths outside the device, on a card that is not mounted, or leaving their mount.
         """
+        host = self.to_host_text(device_path)
+        return None if host is None else Path(host)
+
+    def to_host_text(self, device_path: str) -> str | None:
+        """``to_host`` as the text ``str(to_host(...))``, for callers that only stat or open the file.
+
+        A ``Path`` per candidate sidecar file was most of locating them on a no-op sync.
+        """
         inside = _inside_mount(device_path)
         if inside is None:
             return None
@@ -94,9 +102,12 @@ class DeviceLayout:
         host_base = self.root if mount == ONBOARD else self.sd_root
         if host_base is None:
             return None
+        base = str(host_base)
+        if relative == ".":
+            return base
         # ``relative`` is normalised (no ``.``/``..``, single slashes): joining the text is the
         # same path as joining its parts, at a fraction of pathlib's cost per candidate file.
-        return host_base if relative.name == "" else Path(f"{host_base}/{relative}")
+        return f"{base}{relative}" if base.endswith(("/", os.sep)) else f"{base}/{relative}"
 
     def _store_book(self, content_id: str) -> tuple[str, Path | None]:
         """(device path, host path) of a store or server book, named by its ContentID.
@@ -151,11 +162,15 @@ class DeviceLayout:
                 return str(base)
             inside = folder if folder.endswith(os.sep) else folder + os.sep
             if absolute.startswith(inside):
-                return str(base.joinpath(*Path(absolute[len(inside) :]).parts))
+                # ``absolute`` is normalised: its separators split it into exactly ``Path.parts``.
+                parts = absolute[len(inside) :].split(os.sep)
+                if os.altsep is not None:
+                    parts = [piece for part in parts for piece in part.split(os.altsep)]
+                return "/".join([str(base), *(part for part in parts if part)])
         return None
 
 
-def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath, PurePosixPath] | None:
+def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath, str] | None:
     """(mount, path inside it with ``.`` and ``..`` resolved) for a path on the device, else None.
 
     ``..`` is resolved on the text alone: the Kobo's FAT file systems have no links, and the
@@ -173,7 +188,7 @@ def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath
         if warn:
             _warn_refused(device_path)
         return None
-    return mount, PurePosixPath(relative)
+    return mount, relative
 
 
 def _exists(path: Path) -> bool:
