@@ -28,7 +28,7 @@ from adapters.file_stamp import stamp
 from adapters.kobo.backup import BackupStore
 from adapters.kobo.bookmark import split_bookmark
 from adapters.kobo.connection import OnWait, is_locked_error, is_read_only_error, open_engine, writing
-from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
+from adapters.kobo.contentid import book_kind, book_source, chapter_prefix, chapter_zip_path_after
 from adapters.kobo.dates import format_kobo_date, parse_kobo_date
 from adapters.kobo.files import FileVerdict, check_file
 from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
@@ -459,9 +459,10 @@ class _ChapterColumns:
 def _chapters(book_id: str, rows: Iterable[tuple[Any, ...]], at: _ChapterColumns) -> tuple[KoboChapter, ...]:
     """Spine rows of a kepub in ``VolumeIndex`` order; rows not shaped ``…!opfdir!href`` are skipped."""
     chapters = []
+    prefix = chapter_prefix(book_id)
     for position, row in enumerate(rows):
         content_id = row[at.content_id]
-        zip_path = chapter_zip_path(book_id, content_id)
+        zip_path = chapter_zip_path_after(prefix, content_id)
         if zip_path is None:
             continue
         chapters.append(
