@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 ONBOARD = PurePosixPath("/mnt/onboard")
 SD_CARD = PurePosixPath("/mnt/sd")
 MOUNTS = (ONBOARD, SD_CARD)
+MOUNT_TEXTS = tuple((mount, str(mount)) for mount in MOUNTS)
 # Where Nickel keeps store and server books, named by their ContentID (docs/reference/kobo.md §2.1).
 ONBOARD_KEPUBS = ONBOARD / ".kobo" / "kepub"
 CARD_KEPUBS = SD_CARD / "koboExtStorage" / "kepub"
@@ -179,11 +180,12 @@ def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath
     """
     # Plain string tests: this runs for every candidate file of every book, and PurePosixPath's
     # ``parents`` made it a sixth of a whole-library plan.
-    mount = next((base for base in MOUNTS if _is_within(device_path, str(base))), None)
-    if mount is None:
+    found = next(((mount, text) for mount, text in MOUNT_TEXTS if _is_within(device_path, text)), None)
+    if found is None:
         return None
-    rest = device_path[len(str(mount)) :].lstrip("/")
-    relative = posixpath.normpath(rest) if rest else "."
+    mount, text = found
+    rest = device_path[len(text) :].lstrip("/")
+    relative = posixpath.normpath(rest) if _needs_normalising(rest) else rest
     if relative == ".." or relative.startswith("../") or not FORBIDDEN_NAME_CHARACTERS.isdisjoint(relative):
         if warn:
             _warn_refused(device_path)
@@ -197,6 +199,15 @@ def _exists(path: Path) -> bool:
         return path.exists()
     except OSError:
         return False
+
+
+def _needs_normalising(relative: str) -> bool:
+    """Whether ``posixpath.normpath`` could change this path (which has no leading ``/``).
+
+    Only an empty, ``.`` or ``..`` component can change, and each shows as ``//``, a trailing
+    ``/``, a ``/.`` or a leading ``.``; most names have none, and skip the call.
+    """
+    return not relative or "//" in relative or "/." in relative or relative[0] == "." or relative[-1] == "/"
 
 
 def _is_within(path: str, mount: str) -> bool:
