@@ -134,7 +134,7 @@ class SidecarLibrary:
             if part is ABSENT and not os.path.isdir(folder):
                 absent_folders.add(folder)  # a missing ``.sdr`` folder holds neither file nor ``.old``
             digest.update(part)
-        history_time = self._history.time_of(self._paths.history_path(document))
+        history_time = self._history.time_of(self._paths.history_path(document, files.koreader_path))
         digest.update(repr(history_time).encode())
         return digest.hexdigest()
 

@@ -107,11 +107,15 @@ class KOReaderPaths:
             raise SidecarError(f"{document.name}: the book file {document} is not on the Kobo")
         return device_path
 
-    def history_path(self, document: Path) -> str:
-        """The ``file`` KOReader records in ``history.lua``: the book's real path."""
+    def history_path(self, document: Path, koreader_path: str | None = None) -> str:
+        """The ``file`` KOReader records in ``history.lua``: the book's real path.
+
+        ``koreader_path`` is ``document_path(document)`` when the caller has it already (on the
+        Kobo the two are the same path: a fingerprint need not map it twice).
+        """
         if not self.on_device:
             return os.path.realpath(document)
-        return self.document_path(document)
+        return koreader_path if koreader_path is not None else self.document_path(document)
 
     def host(self, koreader_path: str) -> Path:
         """The host file behind a path as KOReader writes it."""
