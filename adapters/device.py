@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 ONBOARD = PurePosixPath("/mnt/onboard")
 SD_CARD = PurePosixPath("/mnt/sd")
 MOUNTS = (ONBOARD, SD_CARD)
+MOUNT_TEXTS = tuple((mount, str(mount)) for mount in MOUNTS)
 # Where Nickel keeps store and server books, named by their ContentID (docs/reference/kobo.md §2.1).
 ONBOARD_KEPUBS = ONBOARD / ".kobo" / "kepub"
 CARD_KEPUBS = SD_CARD / "koboExtStorage" / "kepub"
@@ -87,6 +88,14 @@ class DeviceLayout:
 
         None for paths outside the device, on a card that is not mounted, or leaving their mount.
         """
+        host = self.to_host_text(device_path)
+        return None if host is None else Path(host)
+
+    def to_host_text(self, device_path: str) -> str | None:
+        """``to_host`` as the text ``str(to_host(...))``, for callers that only stat or open the file.
+
+        A ``Path`` per candidate sidecar file was most of locating them on a no-op sync.
+        """
         inside = _inside_mount(device_path)
         if inside is None:
             return None
@@ -94,9 +103,12 @@ class DeviceLayout:
         host_base = self.root if mount == ONBOARD else self.sd_root
         if host_base is None:
             return None
+        base = str(host_base)
+        if relative == ".":
+            return base
         # ``relative`` is normalised (no ``.``/``..``, single slashes): joining the text is the
         # same path as joining its parts, at a fraction of pathlib's cost per candidate file.
-        return host_base if relative.name == "" else Path(f"{host_base}/{relative}")
+        return f"{base}{relative}" if base.endswith(("/", os.sep)) else f"{base}/{relative}"
 
     def _store_book(self, content_id: str) -> tuple[str, Path | None]:
         """(device path, host path) of a store or server book, named by its ContentID.
@@ -151,11 +163,15 @@ class DeviceLayout:
                 return str(base)
             inside = folder if folder.endswith(os.sep) else folder + os.sep
             if absolute.startswith(inside):
-                return str(base.joinpath(*Path(absolute[len(inside) :]).parts))
+                # ``absolute`` is normalised: its separators split it into exactly ``Path.parts``.
+                parts = absolute[len(inside) :].split(os.sep)
+                if os.altsep is not None:
+                    parts = [piece for part in parts for piece in part.split(os.altsep)]
+                return "/".join([str(base), *(part for part in parts if part)])
         return None
 
 
-def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath, PurePosixPath] | None:
+def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath, str] | None:
     """(mount, path inside it with ``.`` and ``..`` resolved) for a path on the device, else None.
 
     ``..`` is resolved on the text alone: the Kobo's FAT file systems have no links, and the
@@ -164,16 +180,17 @@ def _inside_mount(device_path: str, *, warn: bool = True) -> tuple[PurePosixPath
     """
     # Plain string tests: this runs for every candidate file of every book, and PurePosixPath's
     # ``parents`` made it a sixth of a whole-library plan.
-    mount = next((base for base in MOUNTS if _is_within(device_path, str(base))), None)
-    if mount is None:
+    found = next(((mount, text) for mount, text in MOUNT_TEXTS if _is_within(device_path, text)), None)
+    if found is None:
         return None
-    rest = device_path[len(str(mount)) :].lstrip("/")
-    relative = posixpath.normpath(rest) if rest else "."
+    mount, text = found
+    rest = device_path[len(text) :].lstrip("/")
+    relative = posixpath.normpath(rest) if _needs_normalising(rest) else rest
     if relative == ".." or relative.startswith("../") or not FORBIDDEN_NAME_CHARACTERS.isdisjoint(relative):
         if warn:
             _warn_refused(device_path)
         return None
-    return mount, PurePosixPath(relative)
+    return mount, relative
 
 
 def _exists(path: Path) -> bool:
@@ -182,6 +199,15 @@ def _exists(path: Path) -> bool:
         return path.exists()
     except OSError:
         return False
+
+
+def _needs_normalising(relative: str) -> bool:
+    """Whether ``posixpath.normpath`` could change this path (which has no leading ``/``).
+
+    Only an empty, ``.`` or ``..`` component can change, and each shows as ``//``, a trailing
+    ``/``, a ``/.`` or a leading ``.``; most names have none, and skip the call.
+    """
+    return not relative or "//" in relative or "/." in relative or relative[0] == "." or relative[-1] == "/"
 
 
 def _is_within(path: str, mount: str) -> bool:

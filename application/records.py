@@ -51,14 +51,16 @@ class FileStamp:
 
     ``settled`` is False when the file was modified within ``MTIME_RESOLUTION_S`` of the moment
     it was stat'ed: a second write in the same FAT 2-second tick could keep size and mtime, so
-    such a stamp never vouches for anything (docs/performance.md, "Exact no-op").
+    such a stamp never vouches for anything (docs/performance.md, "Exact no-op"). It says when the
+    stamp was taken, not what the file is, so it takes no part in equality: two reads of an
+    unchanged file give equal records whichever side of the 2-second tick they fell on.
     """
 
     size: int
     mtime_ns: int
     inode: int
     ctime_ns: int
-    settled: bool = True
+    settled: bool = field(default=True, compare=False)
 
     def vouches_for(self, other: FileStamp | None) -> bool:
         """Whether a file that had ``other`` as its stamp is certainly unchanged now."""

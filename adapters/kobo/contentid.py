@@ -61,7 +61,16 @@ def chapter_zip_path(book_id: str, chapter_id: str) -> str | None:
     The book part is stripped as a known prefix, so ``!`` inside a sideloaded file name is
     harmless; the OPF folder is joined to the href with ``/`` unless it is empty (OPF at the root).
     """
-    prefix = book_part(book_id) + CHAPTER_SEPARATOR
+    return chapter_zip_path_after(chapter_prefix(book_id), chapter_id)
+
+
+def chapter_prefix(book_id: str) -> str:
+    """``<bookpart>!``: what a chapter ContentID of this book starts with (Nickel's own ones)."""
+    return book_part(book_id) + CHAPTER_SEPARATOR
+
+
+def chapter_zip_path_after(prefix: str, chapter_id: str) -> str | None:
+    """``chapter_zip_path`` with the book's ``chapter_prefix`` computed once for all its chapters."""
     if chapter_id.startswith(prefix):
         rest = chapter_id[len(prefix) :]
         if CHAPTER_SEPARATOR not in rest:

@@ -9,7 +9,9 @@ checks that every UPDATE hit exactly one row before committing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
+import operator
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +28,7 @@ from adapters.file_stamp import stamp
 from adapters.kobo.backup import BackupStore
 from adapters.kobo.bookmark import split_bookmark
 from adapters.kobo.connection import OnWait, is_locked_error, is_read_only_error, open_engine, writing
-from adapters.kobo.contentid import book_kind, book_source, chapter_zip_path
+from adapters.kobo.contentid import book_kind, book_source, chapter_prefix, chapter_zip_path_after
 from adapters.kobo.dates import format_kobo_date, parse_kobo_date
 from adapters.kobo.files import FileVerdict, check_file
 from adapters.kobo.tables import BOOK_COLUMNS, CHAPTER_COLUMNS, KEY_COLUMNS, NickelTables, probe_tables
@@ -56,6 +58,7 @@ BOOK_TYPES = ("6", 6)
 CHAPTER_TYPES = ("9", 9)
 NICKEL_FALSE = "false"  # Kobo firmware stores booleans as the strings 'true' / 'false'
 BACKUPS_KEPT = 10
+EXACT_FLOAT_INTEGER = 2**53  # every int of smaller magnitude survives a float unchanged
 
 
 class NickelLibrary:
@@ -416,46 +419,72 @@ def _chapters_by_book(cursor: sqlite3.Cursor) -> dict[str, tuple[KoboChapter, ..
     """Chapter rows (ordered by book) turned into each book's chapters as they stream in.
 
     Only one book's raw rows are held at a time, so a large library's tens of thousands of rows
-    never sit in memory twice.
+    never sit in memory twice. Rows stay the driver's tuples, read by column position: a dict
+    per row was most of reading the library on a no-op sync.
     """
     columns = tuple(column[0] for column in cursor.description)
-    book_column = columns.index("BookID")
-    found: dict[str, tuple[KoboChapter, ...]] = {}
-    current: str | None = None
-    rows: list[dict[str, Any]] = []
-    for values in cursor:
-        book_id = values[book_column]
-        if book_id != current:
-            if current is not None:
-                found[current] = _chapters(current, rows)
-            current, rows = book_id, []
-        rows.append(dict(zip(columns, values, strict=True)))
-    if current is not None:
-        found[current] = _chapters(current, rows)
-    return found
+    at = _ChapterColumns.of(columns)
+    return {
+        book_id: _chapters(book_id, rows, at)
+        for book_id, rows in itertools.groupby(cursor, key=operator.itemgetter(at.book_id))
+    }
 
 
-def _chapters(book_id: str, rows: Iterable[Mapping[str, Any]]) -> tuple[KoboChapter, ...]:
+@dataclass(frozen=True, slots=True)
+class _ChapterColumns:
+    """Where each chapter column sits in a row; None for a column this firmware lacks."""
+
+    book_id: int
+    content_id: int
+    volume_index: int | None
+    offset: int | None
+    size: int | None
+    percent_read: int | None
+
+    @classmethod
+    def of(cls, columns: tuple[str, ...]) -> _ChapterColumns:
+        def find(name: str) -> int | None:
+            return columns.index(name) if name in columns else None
+
+        return cls(
+            book_id=columns.index("BookID"),
+            content_id=columns.index("ContentID"),
+            volume_index=find("VolumeIndex"),
+            offset=find("___FileOffset"),
+            size=find("___FileSize"),
+            percent_read=find("___PercentRead"),
+        )
+
+
+def _chapters(book_id: str, rows: Iterable[tuple[Any, ...]], at: _ChapterColumns) -> tuple[KoboChapter, ...]:
     """Spine rows of a kepub in ``VolumeIndex`` order; rows not shaped ``…!opfdir!href`` are skipped."""
     chapters = []
+    prefix = chapter_prefix(book_id)
     for position, row in enumerate(rows):
-        zip_path = chapter_zip_path(book_id, row["ContentID"])
+        content_id = row[at.content_id]
+        zip_path = chapter_zip_path_after(prefix, content_id)
         if zip_path is None:
             continue
         chapters.append(
             KoboChapter(
-                content_id=row["ContentID"],
+                content_id=content_id,
                 zip_path=zip_path,
-                volume_index=_int_or(row.get("VolumeIndex"), position) or 0,
-                offset=_float_or_zero(row.get("___FileOffset")),
-                size=_float_or_zero(row.get("___FileSize")),
-                percent_read=_int_or(row.get("___PercentRead"), None),
+                volume_index=_int_or(_column(row, at.volume_index), position) or 0,
+                offset=_float_or_zero(_column(row, at.offset)),
+                size=_float_or_zero(_column(row, at.size)),
+                percent_read=_int_or(_column(row, at.percent_read), None),
             )
         )
     return tuple(chapters)
 
 
+def _column(row: tuple[Any, ...], index: int | None) -> object:
+    return None if index is None else row[index]
+
+
 def _int_or(value: object, default: int | None) -> int | None:
+    if type(value) is int and -EXACT_FLOAT_INTEGER < value < EXACT_FLOAT_INTEGER:
+        return value  # what int(float(value)) gives, without the round trip (the common case)
     if value is None or isinstance(value, bool):
         return default
     try:

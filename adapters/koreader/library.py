@@ -40,6 +40,7 @@ from adapters.koreader.locations import (
     KOReaderPaths,
     MetadataMode,
     SidecarSpot,
+    candidate_files,
     locate,
     read_order,
 )
@@ -116,24 +117,24 @@ class SidecarLibrary:
         book's ``history.lua`` time. Equal fingerprints mean ``read`` would return an equal state.
         """
         hash_enabled = self._hash_enabled()
-        locations = self._locate(document, hash_enabled)
-        candidates = locations.candidates(
-            hash_enabled=locations.hash is not None,
-            history_enabled=(self._paths.data_dir / LEGACY_HISTORY_FOLDER).is_dir(),
+        files = candidate_files(self._paths, document, self._digest(document) if hash_enabled else None)
+        candidates = files.listed(
+            hash_enabled=files.hash is not None,
+            history_enabled=os.path.isdir(f"{self._paths.data_text}/{LEGACY_HISTORY_FOLDER}"),
         )
         digest = hashlib.blake2b(digest_size=20)
-        digest.update(repr((str(document), locations.koreader_path, hash_enabled)).encode())
-        absent_folders: set[Path] = set()
-        for candidate in candidates:
-            folder = candidate.path.parent
+        digest.update(repr((str(document), files.koreader_path, hash_enabled)).encode())
+        absent_folders: set[str] = set()
+        for path, _ in candidates:
+            folder = os.path.dirname(path)
             if folder in absent_folders:
                 digest.update(ABSENT)
                 continue
-            part = _file_digest(candidate.path)
-            if part is ABSENT and not folder.is_dir():
+            part = _file_digest(path)
+            if part is ABSENT and not os.path.isdir(folder):
                 absent_folders.add(folder)  # a missing ``.sdr`` folder holds neither file nor ``.old``
             digest.update(part)
-        history_time = self._history.time_of(self._paths.history_path(document))
+        history_time = self._history.time_of(self._paths.history_path(document, files.koreader_path))
         digest.update(repr(history_time).encode())
         return digest.hexdigest()
 
@@ -188,7 +189,8 @@ class SidecarLibrary:
 
     def _hash_enabled(self) -> bool:
         """KOReader reads hash locations in hash mode, or when the hash folder exists."""
-        return self.metadata_mode() is MetadataMode.HASH or (self._paths.data_dir / HASH_FOLDER).is_dir()
+        hash_folder = f"{self._paths.data_text}/{HASH_FOLDER}"
+        return self.metadata_mode() is MetadataMode.HASH or os.path.isdir(hash_folder)
 
     def _locate(self, document: Path, hash_enabled: bool) -> BookLocations:
         return locate(self._paths, document, self._digest(document) if hash_enabled else None)
@@ -211,7 +213,7 @@ class SidecarLibrary:
     def _load(self, document: Path, locations: BookLocations) -> LoadedSidecar | None:
         candidates = locations.candidates(
             hash_enabled=locations.hash is not None,
-            history_enabled=(self._paths.data_dir / LEGACY_HISTORY_FOLDER).is_dir(),
+            history_enabled=os.path.isdir(f"{self._paths.data_text}/{LEGACY_HISTORY_FOLDER}"),
         )
         failures: list[SidecarError] = []
         for found in read_order(candidates):
@@ -254,7 +256,7 @@ class SidecarLibrary:
         """Move the written file's mtime forward if another copy would still win on open."""
         candidates = locations.candidates(
             hash_enabled=locations.hash is not None,
-            history_enabled=(self._paths.data_dir / LEGACY_HISTORY_FOLDER).is_dir(),
+            history_enabled=os.path.isdir(f"{self._paths.data_text}/{LEGACY_HISTORY_FOLDER}"),
         )
         order = read_order(candidates)
         if not order or order[0].path == written:
@@ -297,17 +299,17 @@ def _folder_writable(folder: Path) -> bool:
     return probe.is_dir() and os.access(probe, os.W_OK)
 
 
-def _file_digest(path: Path) -> bytes:
+def _file_digest(path: str) -> bytes:
     """``path``'s stat and content, as bytes for a digest; a short marker when it is not a file."""
     try:
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             found = os.fstat(stream.fileno())
             if not stat_module.S_ISREG(found.st_mode):
                 return b"\0not-a-file\0"
             content = stream.read()
     except OSError:
         return ABSENT
-    head = repr((str(path), found.st_size, found.st_mtime_ns, found.st_ino)).encode()
+    head = repr((path, found.st_size, found.st_mtime_ns, found.st_ino)).encode()
     return head + hashlib.blake2b(content, digest_size=20).digest()
 
 

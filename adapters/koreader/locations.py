@@ -107,27 +107,33 @@ class KOReaderPaths:
             raise SidecarError(f"{document.name}: the book file {document} is not on the Kobo")
         return device_path
 
-    def history_path(self, document: Path) -> str:
-        """The ``file`` KOReader records in ``history.lua``: the book's real path."""
+    def history_path(self, document: Path, koreader_path: str | None = None) -> str:
+        """The ``file`` KOReader records in ``history.lua``: the book's real path.
+
+        ``koreader_path`` is ``document_path(document)`` when the caller has it already (on the
+        Kobo the two are the same path: a fingerprint need not map it twice).
+        """
         if not self.on_device:
             return os.path.realpath(document)
-        return self.document_path(document)
+        return koreader_path if koreader_path is not None else self.document_path(document)
 
     def host(self, koreader_path: str) -> Path:
         """The host file behind a path as KOReader writes it."""
+        return Path(self.host_text(koreader_path))
+
+    def host_text(self, koreader_path: str) -> str:
+        """``host`` as text (``Path`` objects are what made locating candidates slow)."""
         if not self.on_device:
-            return Path(koreader_path)
-        host_path = self.layout.to_host(koreader_path)
+            return koreader_path
+        host_path = self.layout.to_host_text(koreader_path)
         if host_path is None:
             raise SidecarError(f"KOReader path {koreader_path} is outside the mounted Kobo")
         return host_path
 
-    def in_data_dir(self, relative: str) -> SidecarSpot:
-        """A spot under the data dir; ``relative`` starts with ``/`` and is appended verbatim."""
-        return SidecarSpot(Path(str(self.data_dir) + relative), self.data_label + relative)
-
-    def data_file(self, name: str) -> Path:
-        return self.data_dir / name
+    @property
+    def data_text(self) -> str:
+        """The data dir as text; candidates under it are this plus a ``/``-led relative path."""
+        return str(self.data_dir)
 
 
 def is_kobo_kepub(koreader_path: str, kepub_folders: tuple[PurePosixPath, ...] = KEPUB_FOLDERS) -> bool:
@@ -154,6 +160,43 @@ def legacy_history_name(koreader_path: str) -> str:
     return "[" + (folder + "/").replace("/", "#") + "] " + name + ".lua"
 
 
+@dataclass(frozen=True, slots=True)
+class CandidateFiles:
+    """Every file KOReader may load one book's state from, as text paths on this host.
+
+    Built with string operations only: a no-op sync stats and hashes these for every book, and
+    building ``Path`` objects for them was half of that. ``BookLocations`` wraps the same texts.
+    """
+
+    koreader_path: str
+    doc_folder: str
+    doc: str
+    dir_folder: str
+    dir: str
+    hash: str | None
+    legacy_in_folder: str
+    legacy_history: str
+    kpdfview: str
+
+    def listed(self, *, hash_enabled: bool, history_enabled: bool) -> list[tuple[str, str | None]]:
+        """KOReader's open-time candidates in priority order, each with its primary when a ``.old``.
+
+        A missing ``.sdr`` folder (one ``stat``) rules out its files without looking at them.
+        """
+        listed: list[tuple[str, str | None]] = []
+        if os.path.isdir(self.doc_folder):
+            listed += [(self.doc, None), (self.doc + BACKUP_SUFFIX, self.doc), (self.legacy_in_folder, None)]
+        if os.path.isdir(self.dir_folder):
+            listed += [(self.dir, None), (self.dir + BACKUP_SUFFIX, self.dir)]
+        if hash_enabled and self.hash is not None:
+            listed += [(self.hash, None), (self.hash + BACKUP_SUFFIX, self.hash)]
+        if history_enabled:
+            history = self.legacy_history
+            listed += [(history, None), (history + BACKUP_SUFFIX, history)]
+        listed.append((self.kpdfview, None))
+        return listed
+
+
 @dataclass(frozen=True)
 class BookLocations:
     """Every place KOReader looks for one book's sidecar."""
@@ -167,6 +210,7 @@ class BookLocations:
     legacy_in_folder: Path
     legacy_history: Path
     kpdfview: Path
+    files: CandidateFiles
 
     def target(self, mode: MetadataMode, *, doc_folder_writable: bool) -> SidecarSpot:
         """Where KOReader's next save goes (§1.6); hash mode falls back to doc when unhashable."""
@@ -178,18 +222,11 @@ class BookLocations:
 
     def candidates(self, *, hash_enabled: bool, history_enabled: bool) -> list[Candidate]:
         """KOReader's open-time candidate list in priority order, with its existence conditions."""
-        listed: list[tuple[Path, Path | None]] = []
-        if self.doc_folder.is_dir():
-            listed += [(self.doc.path, None), (self.doc.backup, self.doc.path), (self.legacy_in_folder, None)]
-        if self.dir_folder.is_dir():
-            listed += [(self.dir.path, None), (self.dir.backup, self.dir.path)]
-        if hash_enabled and self.hash is not None:
-            listed += [(self.hash.path, None), (self.hash.backup, self.hash.path)]
-        if history_enabled:
-            backup = self.legacy_history.with_name(self.legacy_history.name + BACKUP_SUFFIX)
-            listed += [(self.legacy_history, None), (backup, self.legacy_history)]
-        listed.append((self.kpdfview, None))
-        return [Candidate(path, priority, primary) for priority, (path, primary) in enumerate(listed)]
+        listed = self.files.listed(hash_enabled=hash_enabled, history_enabled=history_enabled)
+        return [
+            Candidate(Path(path), priority, Path(primary) if primary is not None else None)
+            for priority, (path, primary) in enumerate(listed)
+        ]
 
     def all_paths(self) -> list[Path]:
         """Every candidate file whether or not it exists, e.g. for a file watcher."""
@@ -200,24 +237,43 @@ class BookLocations:
 
 def locate(paths: KOReaderPaths, document: Path, digest: str | None) -> BookLocations:
     """All sidecar places of one book; ``digest`` is its partial MD5, None when unreadable."""
+    files = candidate_files(paths, document, digest)
+    doc_folder, file_name = sidecar_naming(files.koreader_path, paths.kepub_folders)
+    hash_spot = None
+    if files.hash is not None and digest is not None:
+        header = f"{paths.data_label}/hashdocsettings/{digest[:2]}/{digest}.sdr/{file_name}"
+        hash_spot = SidecarSpot(Path(files.hash), header)
+    return BookLocations(
+        koreader_path=files.koreader_path,
+        doc_folder=Path(files.doc_folder),
+        doc=SidecarSpot(Path(files.doc), f"{doc_folder}/{file_name}"),
+        dir_folder=Path(files.dir_folder),
+        dir=SidecarSpot(Path(files.dir), f"{paths.data_label}/docsettings{doc_folder}/{file_name}"),
+        hash=hash_spot,
+        legacy_in_folder=Path(files.legacy_in_folder),
+        legacy_history=Path(files.legacy_history),
+        kpdfview=Path(files.kpdfview),
+        files=files,
+    )
+
+
+def candidate_files(paths: KOReaderPaths, document: Path, digest: str | None) -> CandidateFiles:
+    """Every candidate file of one book, as text; ``digest`` is its partial MD5, None when unreadable."""
     koreader_path = paths.document_path(document)
     doc_folder, file_name = sidecar_naming(koreader_path, paths.kepub_folders)
-    doc_spot = SidecarSpot(paths.host(f"{doc_folder}/{file_name}"), f"{doc_folder}/{file_name}")
-    dir_spot = paths.in_data_dir(f"/docsettings{doc_folder}/{file_name}")
-    hash_spot = None
-    if digest is not None:
-        hash_spot = paths.in_data_dir(f"/hashdocsettings/{digest[:2]}/{digest}.sdr/{file_name}")
+    data = paths.data_text
     base_name = koreader_path.rpartition("/")[2]
-    return BookLocations(
+    hashed = None if digest is None else f"{data}/hashdocsettings/{digest[:2]}/{digest}.sdr/{file_name}"
+    return CandidateFiles(
         koreader_path=koreader_path,
-        doc_folder=paths.host(doc_folder),
-        doc=doc_spot,
-        dir_folder=paths.in_data_dir(f"/docsettings{doc_folder}").path,
-        dir=dir_spot,
-        hash=hash_spot,
-        legacy_in_folder=paths.host(f"{doc_folder}/{base_name}.lua"),
-        legacy_history=paths.data_file("history") / legacy_history_name(koreader_path),
-        kpdfview=paths.host(koreader_path + ".kpdfview.lua"),
+        doc_folder=paths.host_text(doc_folder),
+        doc=paths.host_text(f"{doc_folder}/{file_name}"),
+        dir_folder=f"{data}/docsettings{doc_folder}",
+        dir=f"{data}/docsettings{doc_folder}/{file_name}",
+        hash=hashed,
+        legacy_in_folder=paths.host_text(f"{doc_folder}/{base_name}.lua"),
+        legacy_history=f"{data}/history/{legacy_history_name(koreader_path)}",
+        kpdfview=paths.host_text(koreader_path + ".kpdfview.lua"),
     )
 
 

@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.device import DeviceLayout
 from adapters.kobo.library import NickelLibrary
@@ -36,6 +38,27 @@ def test_paths_inside_the_device_map_both_ways(layout: DeviceLayout) -> None:
     assert layout.sd_root is not None
     assert layout.to_host("/mnt/sd/Emma.epub") == layout.sd_root / "Emma.epub"
     assert layout.to_host("/mnt/onboard/..hidden/Emma.epub") == layout.root / "..hidden" / "Emma.epub"
+
+
+@given(st.lists(st.sampled_from(["a", "b.epub", ".", "..", "", ".x", "x."]), max_size=6), st.booleans())
+def test_a_path_maps_to_the_host_file_its_normalised_parts_name(names: list[str], trailing: bool) -> None:
+    """The text fast path (no ``normpath`` when nothing can change) maps as pathlib would."""
+    root = Path("/host/KOBOeReader")
+    layout = DeviceLayout(root)
+    device_path = "/mnt/onboard/" + "/".join(names) + ("/" if trailing else "")
+    parts: list[str] = []
+    for name in "/".join(names).split("/"):
+        if name == "..":
+            if not parts:
+                assert layout.to_host(device_path) is None
+                return
+            parts.pop()
+        elif name not in ("", "."):
+            parts.append(name)
+    expected = root.joinpath(*parts)
+    assert layout.to_host(device_path) == expected
+    assert layout.to_host_text(device_path) == str(expected)
+    assert layout.to_device(expected) == "/".join(["/mnt/onboard", *parts])
 
 
 @pytest.mark.parametrize(
