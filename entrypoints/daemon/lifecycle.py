@@ -23,7 +23,8 @@ import select
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,48 @@ def _libc() -> Any:
 
 
 _LIBC = _libc()
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def stop_on_signals(on_stop: OnGone) -> Iterator[None]:
+    """While inside, SIGTERM and SIGINT call ``on_stop(reason)`` once each, from a helper thread.
+
+    A Python signal handler runs in the main thread between two bytecodes, possibly while that
+    thread holds the lock ``threading.Event.set`` needs (it may be inside ``Event.wait``): setting
+    an event from the handler can deadlock, and the daemon then never stops. So the handler does
+    nothing; CPython's C-level wake-up fd carries the signal number to a thread that blocks on it
+    (no timer) and calls ``on_stop`` in ordinary thread context.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    wanted = {int(sig): sig.name for sig in STOP_SIGNALS}
+
+    def relay() -> None:
+        while data := os.read(read_end, 64):  # b"" once the write end is closed: leaving
+            for number in data:
+                if number in wanted:
+                    on_stop(f"received {wanted[number]}")
+
+    previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    previous = {sig: signal.signal(sig, _wake_only) for sig in STOP_SIGNALS}
+    relay_thread = threading.Thread(target=relay, name="kksync-signals", daemon=True)
+    relay_thread.start()
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(previous_fd)
+        os.close(write_end)
+        relay_thread.join(timeout=1)
+        os.close(read_end)
+
+
+def _wake_only(_signum: int, _frame: object) -> None:
+    """The Python-level handler: the wake-up fd has already carried the signal to ``relay``."""
 
 
 def watch_parent(on_gone: OnGone, *, pid: int | None = None, fd: int | None = None) -> None:

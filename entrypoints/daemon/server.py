@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
-import signal
 import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from socket import gethostname
-from types import FrameType
 from typing import Any
 
 from watchdog.observers import Observer
@@ -29,7 +27,7 @@ from application.records import FileState, KoboBook
 from application.reports import BookReport
 from application.service import NobodyToAsk, SyncService
 from entrypoints.daemon.library_memory import LibraryMemory
-from entrypoints.daemon.lifecycle import lower_priority, release_memory, watch_parent
+from entrypoints.daemon.lifecycle import lower_priority, release_memory, stop_on_signals, watch_parent
 from entrypoints.daemon.rpc import build_dispatcher
 from entrypoints.daemon.rpc_methods import kksync_version
 from entrypoints.daemon.rpc_socket import RpcSocketServer
@@ -294,9 +292,9 @@ class Daemon:
         log.info("%s; stopping", reason)
         self.stopping.set()
 
-    def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
-        if signum is not None:
-            log.info("received %s; finishing the book in progress", signal.Signals(signum).name)
+    def request_stop(self, reason: str) -> None:
+        """SIGTERM or SIGINT (relayed by ``stop_on_signals``, never from the handler itself)."""
+        log.info("%s; finishing the book in progress", reason)
         self.stopping.set()
 
     def close(self) -> None:
@@ -362,16 +360,14 @@ def run_daemon(
     configure_logging(log_file)
     lower_priority()
     daemon = Daemon(root, koreader_dir, socket_path=socket, pid_file=pid_file, open_books=open_books)
-    previous = {sig: signal.signal(sig, daemon.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        watch_parent(daemon.parent_gone, pid=parent_pid, fd=parent_fd)
-        daemon.start()
-        log.info("kksync daemon %s watching %s (pid %d)", kksync_version(), root, os.getpid())
-        daemon.wait()
-    finally:
-        daemon.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_on_signals(daemon.request_stop):
+        try:
+            watch_parent(daemon.parent_gone, pid=parent_pid, fd=parent_fd)
+            daemon.start()
+            log.info("kksync daemon %s watching %s (pid %d)", kksync_version(), root, os.getpid())
+            daemon.wait()
+        finally:
+            daemon.close()
     return 0
 
 
@@ -390,20 +386,13 @@ def run_waiting_daemon(
     lower_priority()
     watcher = run_waiting(koreader_dir, parents or None)
 
-    def stop(signum: int | None = None, _frame: FrameType | None = None) -> None:
-        watcher.stop()
-
-    def parent_gone(reason: str) -> None:
+    def stop(reason: str) -> None:
         log.info("%s; stopping", reason)
         watcher.stop()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        watch_parent(parent_gone, pid=parent_pid, fd=parent_fd)
+    with stop_on_signals(stop):
+        watch_parent(stop, pid=parent_pid, fd=parent_fd)
         watcher.run()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     log.info("kksync daemon stopped")
     return 0
 
