@@ -175,14 +175,25 @@ def unpack_debian(package: str, log: Path) -> Path:
     return target
 
 
-def configure_make_install(source: Path, log: Path, options: list[str], make_targets: list[str]) -> None:
+def configure_make_install(
+    source: Path,
+    log: Path,
+    options: list[str],
+    make_targets: list[str],
+    *,
+    regenerate: bool = True,
+    extra_cflags: str = "",
+) -> None:
     """The autoconf dance for one static target library installed into DEPS.
 
     Debian's patches touch Makefile.am / configure.ac, so the build system is regenerated first (as
     Debian's own build does with dh_autoreconf); otherwise make would call a missing automake.
+    ``regenerate=False`` keeps the shipped ``configure`` where no patch touches the build system.
     """
     env = cross_env()
-    run(["autoreconf", "-fi"], log, cwd=source, env=env)
+    env["CFLAGS"] += extra_cflags
+    if regenerate:
+        run(["autoreconf", "-fi"], log, cwd=source, env=env)
     configure = [
         "./configure",
         f"--host={TARGET}",
@@ -216,26 +227,10 @@ def build_libffi(log: Path) -> None:
     """libffi: ctypes (watchdog talks to inotify through ctypes)."""
     source = unpack_debian("libffi", log)
     # --disable-exec-static-tramp: its trampoline table needs features zig's glibc 2.17 headers lack.
-    env_options = [
-        "--disable-exec-static-tramp",
-        "--disable-docs",
-        "--disable-multi-os-directory",
-        "--with-pic",
-    ]
-    env = cross_env()
-    env["CFLAGS"] += " -Wno-implicit-function-declaration"
-    configure = [
-        "./configure",
-        f"--host={TARGET}",
-        "--build=x86_64-linux-gnu",
-        f"--prefix={DEPS}",
-        "--disable-shared",
-        "--enable-static",
-        *env_options,
-    ]
-    run(configure, log, cwd=source, env=env)
-    run(["make", f"-j{JOBS}"], log, cwd=source, env=env)
-    run(["make", "install"], log, cwd=source, env=env)
+    options = ["--disable-exec-static-tramp", "--disable-docs", "--disable-multi-os-directory", "--with-pic"]
+    configure_make_install(
+        source, log, options, [], regenerate=False, extra_cflags=" -Wno-implicit-function-declaration"
+    )
 
 
 @stage("sqlite3")
