@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,3 +119,33 @@ def test_seen_books_alone_never_start_a_ledger(tmp_path: Path) -> None:
     fake = FakeLedger()
     fake.record_batch({}, {"0RDTATJQNHSQ0": SEEN})
     assert fake.seen() == {}
+
+
+# The tables as kksync 0.1 wrote them (through the ORM), byte for byte from such a ledger.
+ORM_ERA_SCHEMA = (
+    "CREATE TABLE agreed_state (device_id VARCHAR NOT NULL, book_id VARCHAR NOT NULL,"
+    " kobo TEXT NOT NULL, koreader TEXT NOT NULL, PRIMARY KEY (device_id, book_id))",
+    "CREATE TABLE declined_question (device_id VARCHAR NOT NULL, book_id VARCHAR NOT NULL,"
+    " token VARCHAR NOT NULL, PRIMARY KEY (device_id, book_id))",
+)
+
+
+def test_a_ledger_written_by_the_orm_era_is_read_and_updated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with closing(sqlite3.connect(path)) as db, db:
+        for statement in ORM_ERA_SCHEMA:
+            db.execute(statement)
+        db.execute(
+            "INSERT INTO agreed_state VALUES ('N1', 'a', ?, 'null')",
+            ('{"locator": null, "progress": 0.5, "status": "READING", "updated_at": null}',),
+        )
+    ledger = SqlLedger(path, device_id="N1")
+    assert ledger.get("a") == AgreedState(ReadingPosition(0.5, ReadingStatus.READING, None, None), None)
+    ledger.record("a", AgreedState(KOBO, KOREADER))
+    ledger.decline("a", "token-1")
+    ledger.decline("a", "token-2")
+    ledger.close()
+    assert SqlLedger(path, device_id="N1").all() == {"a": AgreedState(KOBO, KOREADER)}
+    assert SqlLedger(path, device_id="N1").declined() == {"a": "token-2"}
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT count(*) FROM agreed_state").fetchone() == (1,)

@@ -88,3 +88,13 @@ def test_the_probe_sees_heavy_imports_when_a_command_needs_them(main_device: Cop
     modules, code = modules_after("backup", "--list", "--device", str(layout.root))
     assert code == 0
     assert {"entrypoints.container", "dependency_injector", "sqlalchemy"} <= modules
+
+
+@pytest.mark.parametrize("command", [["sync"], ["status"], ["books"]], ids=" ".join)
+def test_a_syncing_command_never_loads_the_orm(main_device: CopyDevice, command: list[str]) -> None:
+    layout = main_device()
+    modules, code = modules_after(*command, "--device", str(layout.root))
+    assert code == 0
+    assert "sqlalchemy" in modules
+    orm = sorted(m for m in modules if m.startswith("sqlalchemy.orm"))
+    assert orm == [], f"kksync {' '.join(command)} imported {orm} (~0.1 s and 6 MiB; the ledger is Core)"
