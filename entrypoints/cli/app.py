@@ -20,6 +20,7 @@ import typer
 from application.errors import ConfigurationError, CorruptDatabase, DeviceError, KksyncError
 from application.settings import ALLOWED_VALUES
 from entrypoints.cli.help_format import FastGroup, PlainHelpCommand
+from entrypoints.cli.launcher import caused_by_interrupt
 from entrypoints.cli.terminal import Verbosity, emit_json, err, notice, out, print_line, warn
 from entrypoints.log_level import log_level
 
@@ -862,6 +863,8 @@ def main() -> None:
         print_line(err, f"kksync: {os_failure(error)}")
         sys.exit(EXIT_USAGE)
     except Exception as error:  # a bug: one line, the details only with KKSYNC_LOG=DEBUG
+        if caused_by_interrupt(error):  # a Ctrl-C that Python wrapped on its way (see there)
+            raise KeyboardInterrupt from None  # the launcher says "interrupted" and exits 130
         log.debug("unexpected error", exc_info=True)
         print_line(err, f"kksync: internal error: {type(error).__name__}: {error} {REPORT_BUG}")
         sys.exit(EXIT_USAGE)

@@ -21,9 +21,30 @@ def main() -> None:
         run_command()
     except KeyboardInterrupt:
         interrupted()
+    except Exception as error:
+        if not caused_by_interrupt(error):
+            raise
+        interrupted()
     except SystemExit:  # done: a Ctrl-C while Python shuts down must not undo the exit code
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether a Ctrl-C is what this exception is really about.
+
+    Python wraps some exceptions on the way: a Ctrl-C landing while a class body is being set up
+    during an import (``__set_name__``) comes out as a ``RuntimeError`` whose cause is the
+    ``KeyboardInterrupt``. That is an interruption, not a bug to report.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def interrupted() -> None:
