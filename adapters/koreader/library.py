@@ -178,9 +178,10 @@ class SidecarLibrary:
 
     def remove_leftovers(self, document: Path) -> list[Path]:
         """Delete temporary files an interrupted write of this book's sidecar left behind."""
-        locations = self._locate(document, self._hash_enabled())
-        spots = [locations.doc, locations.dir] + ([locations.hash] if locations.hash is not None else [])
-        folders = dict.fromkeys(spot.path.parent for spot in spots)
+        hash_enabled = self._hash_enabled()
+        files = candidate_files(self._paths, document, self._digest(document) if hash_enabled else None)
+        sidecars = (files.doc, files.dir, files.hash)
+        folders = dict.fromkeys(os.path.dirname(path) for path in sidecars if path is not None)
         return [path for folder in folders for path in remove_temp_files(folder)]
 
     def sidecar_candidates(self, document: Path) -> list[Path]:

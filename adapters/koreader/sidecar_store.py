@@ -91,7 +91,7 @@ def _sync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-def remove_temp_files(folder: Path) -> list[Path]:
+def remove_temp_files(folder: str | Path) -> list[Path]:
     """Delete the temporary files an interrupted ``replace_file`` left in ``folder``; return them.
 
     Only names ``replace_file`` itself makes are touched, and only regular files: anything else

@@ -47,7 +47,7 @@ def test_the_card_can_be_named_in_the_environment(tmp_path: Path) -> None:
     root, card = card_device(tmp_path)
     result = kksync("status", "--json", "--device", root, env={"KKSYNC_SD_CARD": str(card)})
     assert result.returncode == 0, result.stderr
-    assert '"decision": "PULL"' in result.stdout
+    assert by_book(json_document(result))[ON_CARD]["decision"] == "PULL"
 
 
 def test_without_the_card_its_books_are_not_syncable(tmp_path: Path) -> None:
