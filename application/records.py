@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import overload
 
 from domain.chapter_map import Chapter, ChapterMap
 from domain.position import ReadingPosition
@@ -110,6 +112,65 @@ class KoboChapter:
     percent_read: int | None = None
 
 
+class KoboChapters(Sequence[KoboChapter]):
+    """A kepub's chapter rows, made into ``KoboChapter`` records only when something reads them.
+
+    A no-op sync reads ~20 chapter rows for each of thousands of books and needs none of them as
+    records: an unchanged book is recognised by a digest of ``source`` (the rows exactly as the
+    database returned them, see ``SyncService``'s seen key). Only a book that takes the full path
+    converts its rows, once. Compares equal to any sequence of the same records.
+    """
+
+    __slots__ = ("_convert", "_records", "source")
+
+    def __init__(self, source: tuple[object, ...], convert: Callable[[], tuple[KoboChapter, ...]]) -> None:
+        self.source = source
+        self._convert: Callable[[], tuple[KoboChapter, ...]] | None = convert
+        self._records: tuple[KoboChapter, ...] | None = None
+
+    @classmethod
+    def of(cls, records: Iterable[KoboChapter]) -> KoboChapters:
+        """Chapters already made (tests, builders): their own records are the source."""
+        built = tuple(records)
+        chapters = cls(built, tuple)
+        chapters._records, chapters._convert = built, None
+        return chapters
+
+    @property
+    def records(self) -> tuple[KoboChapter, ...]:
+        if self._records is None:
+            assert self._convert is not None
+            self._records, self._convert = self._convert(), None
+        return self._records
+
+    @overload
+    def __getitem__(self, index: int) -> KoboChapter: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[KoboChapter, ...]: ...
+    def __getitem__(self, index: int | slice) -> KoboChapter | tuple[KoboChapter, ...]:
+        return self.records[index]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[KoboChapter]:
+        return iter(self.records)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, KoboChapters) and other.source == self.source:
+            return True
+        return isinstance(other, Sequence) and self.records == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self.records)
+
+    def __repr__(self) -> str:
+        return f"KoboChapters({self.records!r})"
+
+
+NO_CHAPTERS = KoboChapters.of(())
+
+
 @dataclass(frozen=True, slots=True)
 class KoboBook:
     """A book row of Nickel's database with everything a sync needs."""
@@ -127,13 +188,23 @@ class KoboBook:
     percent_read: int | None = None
     date_last_read: datetime | None = None
     bookmark: KoboBookmark = field(default_factory=KoboBookmark)
-    chapters: tuple[KoboChapter, ...] = ()
+    chapters: Sequence[KoboChapter] = NO_CHAPTERS
+    """Nickel's spine rows (kepubs only), as ``KoboChapters`` (a tuple of records is wrapped)."""
     series_number: str | None = None
     image_id: str | None = None
     file_problem: str | None = None
     """Why the file cannot be synced (missing, outside the device, DRM, ...); None when readable."""
     file_stamp: FileStamp | None = None
     """The book file's stamp when it was read (None when it is missing or cannot be stat'ed)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.chapters, KoboChapters):
+            object.__setattr__(self, "chapters", KoboChapters.of(self.chapters))
+
+    def chapter_source(self) -> tuple[object, ...]:
+        """What the chapters were read from, for a digest of the book's inputs (``KoboChapters``)."""
+        assert isinstance(self.chapters, KoboChapters)  # __post_init__ made sure
+        return self.chapters.source
 
     def chapter_map(self) -> ChapterMap:
         """The spine as Nickel measured it; sizes re-derived from offsets when truncated."""

@@ -47,7 +47,7 @@ BooksCallback = Callable[[list[KoboBook]], None]
 StartCallback = Callable[[int], None]
 """Told the number of books a run is about to go through, once it has read the library."""
 
-SEEN_FORMAT = "kksync-seen-1"
+SEEN_FORMAT = "kksync-seen-2"
 """Part of every seen-book key: change it whenever reading a position changes, so old entries miss."""
 
 FEW_BOOKS = 16
@@ -129,8 +129,6 @@ class SyncService:
         self._agreed_pending: dict[str, AgreedState] = {}
         self._seen: dict[str, SeenBook] = {}
         self._seen_loaded = False
-        self._wrote = False
-        """Whether this run wrote anything (a transfer, a decline): seen books are stored only then."""
         self._checks: dict[str, FileCheck] = {}
         self._seen_pending: dict[str, SeenBook] = {}
         self._highlights: dict[str, str] | None = {}
@@ -236,7 +234,6 @@ class SyncService:
             agreed = self.ledger.all()
         self._declined = self.ledger.declined()
         self._kobo_failure = None  # a new run tries the Kobo database afresh
-        self._wrote = False
         self._highlights = self._highlight_digests()
         self._reused = set()
         if on_start is not None:
@@ -369,8 +366,8 @@ class SyncService:
         self._agreed_pending, self._seen_pending = {}, {}
         if dry_run or not self.settings.sync_reading_state:  # switched off: nothing is written at all
             return
-        if not agreed and not self._wrote:
-            return  # a run that changed nothing writes nothing, not even what it saw
+        if not agreed and not seen:
+            return  # nothing new: a second sync with nothing to do writes nothing, ledger included
         try:
             self.ledger.record_batch(agreed, seen)
         except Exception as error:  # the reports stand: both sides were in sync and nothing was written
@@ -408,7 +405,6 @@ class SyncService:
         """A "no" is kept (outside the agreement) so the same question is not asked again."""
         if remember:
             self.ledger.decline(assessment.book.book_id, assessment.token)
-            self._wrote = True
             self._declined[assessment.book.book_id] = assessment.token
         note = "declined; asked again once either side changes"
         return _report(replace(assessment, decision=assessment.decision.declined()), notes=(note,))
@@ -454,7 +450,6 @@ class SyncService:
             self.koreader.write(book.file_path, pull_write(position, assessment.file, now)[0])
         after = self._assess_again(book, assessment)
         self.ledger.record(book.book_id, AgreedState(after.kobo, after.koreader))
-        self._wrote = True
         self._seen_pending.pop(book.book_id, None)
         if after.seen is not None:
             self._seen_pending[book.book_id] = after.seen
@@ -557,12 +552,9 @@ def _failed(book: KoboBook, assessment: Assessment | None, message: str) -> Book
 
 
 def _book_inputs(book: KoboBook) -> tuple[object, ...]:
-    """Every field of the book row as plain values (a tuple's repr is far cheaper than a dataclass's)."""
-    chapters = tuple(
-        (c.content_id, c.zip_path, c.volume_index, c.offset, c.size, c.percent_read) for c in book.chapters
-    )
+    """Every field of the book row as plain values, and its chapter rows as read (never converted)."""
     fields = tuple(getattr(book, name) for name in _BOOK_FIELDS)
-    return (*fields, chapters)
+    return (*fields, book.chapter_source())
 
 
 _BOOK_FIELDS = tuple(name for name in KoboBook.__dataclass_fields__ if name != "chapters")

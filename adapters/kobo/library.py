@@ -8,6 +8,7 @@ checks that every UPDATE hit exactly one row before committing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
@@ -43,12 +44,14 @@ from application.errors import (
 from application.ports import Clock
 from application.records import (
     EPUB_KINDS,
+    NO_CHAPTERS,
     BookKind,
     FileCheck,
     FileStamp,
     FileState,
     KoboBook,
     KoboChapter,
+    KoboChapters,
     KoboWrite,
 )
 
@@ -159,7 +162,7 @@ class NickelLibrary:
         books = []
         for values in book_rows.values:
             row = dict(zip(book_rows.columns, values, strict=True))
-            books.append(self._book(row, chapters.get(row["ContentID"], ()), keyed))
+            books.append(self._book(row, chapters.get(row["ContentID"], NO_CHAPTERS), keyed))
         return books
 
     def _read_failure(self, error: DBAPIError | sqlite3.Error) -> KksyncError:
@@ -175,7 +178,7 @@ class NickelLibrary:
             return CorruptDatabase(message)
         return DeviceError(message)
 
-    def _book(self, row: Mapping[str, Any], chapters: tuple[KoboChapter, ...], keyed: set[str]) -> KoboBook:
+    def _book(self, row: Mapping[str, Any], chapters: KoboChapters, keyed: set[str]) -> KoboBook:
         book_id: str = row["ContentID"]
         kind = book_kind(row["MimeType"])
         file_path = self._layout.book_host_path(book_id)
@@ -197,7 +200,7 @@ class NickelLibrary:
             percent_read=_int_or(row.get("___PercentRead"), None),
             date_last_read=parse_kobo_date(row.get("DateLastRead")),
             bookmark=split_bookmark(row.get("ChapterIDBookmarked")),
-            chapters=chapters if kind is BookKind.KEPUB else (),
+            chapters=chapters if kind is BookKind.KEPUB else NO_CHAPTERS,
             image_id=row.get("ImageId"),
         )
 
@@ -415,19 +418,20 @@ def _cursor(connection: Connection, query: Select[Any]) -> sqlite3.Cursor:
     return driver.execute(str(compiled), parameters)
 
 
-def _chapters_by_book(cursor: sqlite3.Cursor) -> dict[str, tuple[KoboChapter, ...]]:
-    """Chapter rows (ordered by book) turned into each book's chapters as they stream in.
+def _chapters_by_book(cursor: sqlite3.Cursor) -> dict[str, KoboChapters]:
+    """Chapter rows (ordered by book), grouped per book as the driver's tuples.
 
-    Only one book's raw rows are held at a time, so a large library's tens of thousands of rows
-    never sit in memory twice. Rows stay the driver's tuples, read by column position: a dict
-    per row was most of reading the library on a no-op sync.
+    They become ``KoboChapter`` records only for a book whose position is read in full: on a
+    no-op sync no book is, and converting ~20 rows per book was most of reading the library.
     """
     columns = tuple(column[0] for column in cursor.description)
     at = _ChapterColumns.of(columns)
-    return {
-        book_id: _chapters(book_id, rows, at)
-        for book_id, rows in itertools.groupby(cursor, key=operator.itemgetter(at.book_id))
-    }
+    grouped = itertools.groupby(cursor, key=operator.itemgetter(at.book_id))
+    return {book_id: _lazy_chapters(book_id, tuple(rows), at) for book_id, rows in grouped}
+
+
+def _lazy_chapters(book_id: str, rows: tuple[tuple[Any, ...], ...], at: _ChapterColumns) -> KoboChapters:
+    return KoboChapters(rows, functools.partial(_chapters, book_id, rows, at))
 
 
 @dataclass(frozen=True, slots=True)

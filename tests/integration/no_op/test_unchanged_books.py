@@ -140,14 +140,32 @@ def test_a_ledger_from_before_the_seen_table_keeps_working(device: DeviceLayout,
     plan(device)
     assert ledger_file.read_bytes() == untouched  # reading never migrates
     assert reads.sidecars  # no fingerprints yet: the full path
-    sync(device)  # nothing to write: nothing written, not even the new table
-    assert ledger_file.read_bytes() == untouched
-    _read_further_in_nickel(device, _a_book_with_both_sides(plan(device)))
-    sync(device)  # this run writes, and adds the table
+    sync(device)  # nothing to transfer, but what it saw is stored: the table is added
+    assert ledger_file.read_bytes() != untouched
+    assert SqlLedger(ledger_file, "any").all() == agreed  # the agreements as they were
+    stored = ledger_file.read_bytes()
+    sync(device)  # nothing new at all: nothing written
+    assert ledger_file.read_bytes() == stored
     reads.reset()
     plan(device)
     assert reads.sidecars == []
-    assert SqlLedger(ledger_file, "any").all() == agreed
+
+
+def test_a_book_whose_inputs_moved_with_nothing_to_sync_is_seen_again_after_one_sync(
+    device: DeviceLayout, reads: Reads
+) -> None:
+    """KOReader re-saving a sidecar without moving (view settings, statistics) costs one full read."""
+    sync(device)
+    sidecar, _ = _a_sidecar_with_xpointer(device.root)
+    with sidecar.open("a", encoding="utf-8") as text:
+        text.write("-- saved again by KOReader\n")
+    reads.reset()
+    report = sync(device)
+    assert set(reads.sidecars) == {sidecar}  # that book is read in full, once, and nothing is written
+    assert not any(book.written for book in report.books)
+    reads.reset()
+    plan(device)
+    assert reads.sidecars == []
 
 
 def _a_book_with_both_sides(report: RunReport) -> str:
