@@ -17,6 +17,7 @@ from application.errors import SidecarError
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.reader.lua"
+_NEVER_READ = object()
 MODE_KEY = "document_metadata_folder"
 
 
@@ -26,18 +27,21 @@ class ReaderSettings:
     def __init__(self, data_dir: Path, sandbox: LuaSandbox) -> None:
         self.path = data_dir / SETTINGS_FILE
         self._sandbox = sandbox
-        self._stamp: tuple[int, int] | None = None
+        self._backup = self.path.with_name(self.path.name + BACKUP_SUFFIX)
+        self._stamp: object = _NEVER_READ
         self._mode = MetadataMode.DOC
 
     def metadata_mode(self) -> MetadataMode:
-        stamp = _stamp(self.path)
-        if stamp != self._stamp or stamp is None:
+        # Without the file, its ``.old`` backup is what counts; "neither exists" is a stamp too,
+        # so an absent file is not searched for again on every call (one per book and run).
+        stamp = _stamp(self.path) or ("backup", _stamp(self._backup))
+        if stamp != self._stamp:
             self._mode = self._read_mode()
             self._stamp = stamp
         return self._mode
 
     def _read_mode(self) -> MetadataMode:
-        for path in (self.path, self.path.with_name(self.path.name + BACKUP_SUFFIX)):
+        for path in (self.path, self._backup):
             if not path.is_file():
                 continue
             try:
