@@ -132,7 +132,7 @@ class NickelLibrary:
                 if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - pysqlite always is
                     raise DeviceError("unexpected database driver")
                 present = [name for name in (*KEY_COLUMNS, *BOOK_COLUMNS) if tables.has(name)]
-                columns = ", ".join(f'quote("{name}")' for name in present)
+                columns = ", ".join(f'"{name}"' for name in present)  # as stored: repr tells 1 from '1'
                 query = f"SELECT ContentID, {columns} FROM content WHERE ContentType IN ('6', 6)"
                 rows = driver.execute(query + only.format(column="ContentID"), parameters).fetchall()
                 grouped_query = _grouped_chapters(tables, only.format(column="BookID"))
