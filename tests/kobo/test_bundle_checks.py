@@ -107,3 +107,20 @@ def test_a_bundle_tree_with_a_symlink_and_a_book_fails(tmp_path: Path) -> None:
         "guide.epub would be imported by Nickel as a book",
     ]
     assert newest == (2, 17)
+
+
+def test_a_module_the_repository_no_longer_has_is_a_stale_install(tmp_path: Path) -> None:
+    """setuptools' build/lib kept a deleted module once, and the bundle shipped it."""
+    from tools.kobo_bundle.assemble import stale_modules
+
+    repository, site = tmp_path / "repo", tmp_path / "site"
+    for root, files in (
+        (repository, ["entrypoints/cli/app.py", "domain/position.py", "entrypoints/koreader_plugin/x.py"]),
+        (site, ["entrypoints/cli/app.py", "domain/position.py", "entrypoints/cli.py"]),
+    ):
+        for name in files:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text("")
+    assert stale_modules(site, repository) == ["entrypoints/cli.py"]
+    (site / "entrypoints" / "cli.py").unlink()
+    assert stale_modules(site, repository) == []

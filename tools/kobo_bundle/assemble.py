@@ -143,10 +143,41 @@ def install_site_packages(tree: Path, log: Path) -> None:
                 raise build.BuildError(f"{wheel.name} has a .data folder; the bundle does not handle it")
             archive.extractall(site)
     pip = build.HOSTENV / "bin" / "pip"
+    clear_setuptools_scratch()
     # kksync as a real distribution, so importlib.metadata reports its version over the RPC.
     build.run([pip, "install", "--quiet", "--no-deps", "--target", site, build.REPO], log)
     for name in SITE_PRUNE:
         remove(site / name)
+    stale = stale_modules(site, build.REPO)
+    if stale:
+        raise build.BuildError("kksync modules the repository no longer has: " + ", ".join(stale))
+
+
+def clear_setuptools_scratch() -> None:
+    """Empty setuptools' build folders in the repository before kksync is installed from it.
+
+    setuptools copies the packages into ``build/lib`` and never empties it, so a module deleted or
+    moved since an earlier build went on shipping (the old ``entrypoints/cli.py`` beside the new
+    ``entrypoints/cli/`` package, once). ``build/kobo`` is this build's own cache and stays.
+    """
+    scratch = build.REPO / "build"
+    for folder in [*scratch.glob("lib*"), *scratch.glob("bdist.*")]:
+        shutil.rmtree(folder)
+
+
+def stale_modules(site: Path, repository: Path) -> list[str]:
+    """kksync modules installed in ``site`` that the repository does not have (any is a build fault)."""
+    return sorted(modules_under(site) - modules_under(repository))
+
+
+def modules_under(root: Path) -> set[str]:
+    """kksync's Python modules below ``root`` (a site-packages or the repository), as relative paths."""
+    return {
+        path.relative_to(root).as_posix()
+        for package in PACKAGES
+        for path in (root / package).rglob("*.py")
+        if "koreader_plugin" not in path.parts
+    }
 
 
 def copy_plugin(tree: Path) -> None:

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -59,7 +59,10 @@ class BuildError(RuntimeError):
 
 
 def run(
-    args: list[str | os.PathLike[str]], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+    args: Sequence[str | os.PathLike[str]],
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> None:
     """Run one command, appending its output to ``log``; raise BuildError naming the log on failure."""
     command = [str(a) for a in args]
