@@ -3,7 +3,9 @@
 Opening reads only the zip directory, ``container.xml`` and the OPF; chapters are parsed later
 and only when a position in them must be converted. Documents (and failures) are kept in a
 bounded LRU keyed by path, mtime and size, so a changed file is read afresh and a 5,000-book
-library never holds more than ``cache_size`` documents.
+library never holds more than ``cache_size`` documents. A run handles one book at a time (its
+progress, then its highlights), so a few dozen cover every reuse; the daemon keeps the books
+last closed without holding a library's worth of spines for the rest of the day.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from application.records import SpineItem
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ENTRY_BYTES = 32 * 1024 * 1024  # far above any real chapter, far below a zip bomb
-DEFAULT_CACHE_SIZE = 1024  # documents hold only their spine: ~1024 x a few KB
+DEFAULT_CACHE_SIZE = 64  # documents hold their spine and manifest: a few KB each
 SNIFF_BYTES = 2048
 MARKUP_SUFFIXES = (".xhtml", ".html", ".htm", ".xml")
 CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0D}

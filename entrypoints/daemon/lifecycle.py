@@ -62,13 +62,16 @@ def release_memory() -> None:
 
 
 def _libc() -> Any:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        return ctypes.CDLL(name, use_errno=True)
-    except OSError:
-        return None
+    """The C library the interpreter runs on: its own symbols first (no ``ldconfig`` needed, which
+    a Kobo may not have), then whatever ``find_library`` finds."""
+    for name in (None, ctypes.util.find_library("c")):
+        try:
+            library = ctypes.CDLL(name, use_errno=True)
+        except OSError:
+            continue
+        if hasattr(library, "malloc_trim") or name is not None:
+            return library
+    return None
 
 
 _LIBC = _libc()

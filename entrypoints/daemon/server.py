@@ -127,7 +127,7 @@ class Daemon:
         remove_stale_socket(self.socket_path)
 
     def _serve(self) -> None:
-        self._worker = ServiceWorker()
+        self._worker = ServiceWorker(after_work=release_memory)  # every sync, list, answer: then tidy
         self.host = ServiceHost(self.root, self.koreader_dir, self._worker)
         dispatcher, self.methods = build_dispatcher(self.host)
         self.memory = self.methods.memory = LibraryMemory(lambda: self.host.container.layout())
@@ -223,7 +223,6 @@ class Daemon:
         folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
         self.host.run(first_sync, timeout=None)
-        self.host.run(lambda _service: release_memory(), timeout=None)
 
     def _tidy(self, books: list[KoboBook]) -> None:
         """Remove what an interrupted run left (the daemon holds the device lock, so none runs now)."""
@@ -236,7 +235,6 @@ class Daemon:
         log.debug("%d changed file(s): %s", len(paths), ", ".join(sorted(paths)[:5]))
         try:
             self.host.run(lambda service: self._sync_changes(service, paths))
-            self.host.run(lambda _service: release_memory())
         except WorkerBusy:
             log.info("the service stayed busy; looking at these changes again shortly")
             if self._debouncer is not None:

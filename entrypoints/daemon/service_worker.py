@@ -8,6 +8,7 @@ daemon's watcher hand their work to this single worker thread. A caller waits at
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -32,8 +33,13 @@ class WorkerStopped(Exception):
 class ServiceWorker:
     """Runs callables one at a time on one dedicated thread, in the order callers got their turn."""
 
-    def __init__(self, busy_timeout: float = DEFAULT_BUSY_SECONDS) -> None:
+    def __init__(
+        self, busy_timeout: float = DEFAULT_BUSY_SECONDS, after_work: Callable[[], None] | None = None
+    ) -> None:
         self.busy_timeout = busy_timeout
+        self.after_work = after_work
+        """Run on the worker once a call's result is handed back (e.g. giving freed memory back),
+        so the caller never waits for it; calls coming in meanwhile wait at most for it."""
         self._turn = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kksync-service")
         self._stopped = threading.Event()
@@ -56,9 +62,25 @@ class ServiceWorker:
                 future = self._executor.submit(work)
             except RuntimeError:  # shut down between the check above and now
                 raise WorkerStopped("kksync is shutting down") from None
-            return future.result()
+            try:
+                return future.result()
+            finally:
+                self._tidy_afterwards()
         finally:
             self._turn.release()
+
+    def _tidy_afterwards(self) -> None:
+        if self.after_work is None:
+            return
+        with contextlib.suppress(RuntimeError):  # shutting down: nothing to tidy for
+            self._executor.submit(self._after_work)
+
+    def _after_work(self) -> None:
+        assert self.after_work is not None
+        try:
+            self.after_work()
+        except Exception:  # tidying must never break the worker
+            log.exception("tidying up after a call failed")
 
     def stop(self) -> None:
         """Refuse new calls, let the running one finish, then end the thread."""

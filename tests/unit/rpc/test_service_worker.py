@@ -107,3 +107,34 @@ def test_stop_lets_the_running_call_finish() -> None:
     worker.stop()
     assert finished == [True]
     caller.join()
+
+
+def test_tidying_after_a_call_never_delays_its_answer_and_runs_on_the_worker() -> None:
+    """The daemon gives freed memory back after every call; the caller has its answer first."""
+    answered = threading.Event()
+    tidied: list[tuple[bool, str]] = []
+
+    def tidy() -> None:
+        time.sleep(0.3)
+        tidied.append((answered.is_set(), threading.current_thread().name))
+
+    worker = ServiceWorker(after_work=tidy)
+    begun = time.monotonic()
+    assert worker.call(lambda: threading.current_thread().name).startswith("kksync-service")
+    answered.set()
+    assert time.monotonic() - begun < 0.25  # not held up by the tidying
+    worker.stop()  # lets the queued tidying finish
+    assert len(tidied) == 1
+    after_answer, thread = tidied[0]
+    assert after_answer and thread.startswith("kksync-service")
+
+
+def test_a_failing_tidy_is_logged_and_the_worker_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> None:
+        raise RuntimeError("cannot tidy")
+
+    worker = ServiceWorker(after_work=broken)
+    assert worker.call(lambda: 1) == 1
+    assert worker.call(lambda: 2) == 2
+    worker.stop()
+    assert "tidying up after a call failed" in caplog.text
