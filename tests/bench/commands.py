@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Sequence
 from contextlib import closing
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from typing import Any
 
 from adapters.device import DeviceLayout
 from adapters.koreader.library import SidecarLibrary
+from tests.bench import daemon_rss
 from tests.bench.phases import REPO_ROOT, _high_water_mib, _kksync_command
 
 Result = dict[str, Any]
@@ -37,9 +39,11 @@ CHANGE_TIMEOUT_S = 60.0
 IDLE_CPU_S = 1.5  # the daemon counts as idle once its CPU time stands still this long
 
 
-def run_command(arguments: Sequence[str], *, check: bool = True) -> tuple[float, float | None, bytes]:
-    """(wall seconds, peak RSS MiB, stdout) of one subprocess."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("KKSYNC_")}
+def run_command(
+    arguments: Sequence[str], *, check: bool = True, env: dict[str, str] | None = None
+) -> tuple[float, float | None, bytes]:
+    """(wall seconds, peak RSS MiB, stdout) of one subprocess (emulated: qemu's RSS, not the guest's)."""
+    environment = env or {name: value for name, value in os.environ.items() if not name.startswith("KKSYNC_")}
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(arguments, stdout=stdout, stderr=stderr, env=environment, cwd=REPO_ROOT)
@@ -57,8 +61,8 @@ def run_command(arguments: Sequence[str], *, check: bool = True) -> tuple[float,
     return wall, peak, output
 
 
-def measured(arguments: Sequence[str], repeats: int) -> Result:
-    runs = [run_command(arguments) for _ in range(repeats)]
+def measured(arguments: Sequence[str], repeats: int, env: dict[str, str] | None = None) -> Result:
+    runs = [run_command(arguments, env=env) for _ in range(repeats)]
     peaks = [peak for _, peak, _ in runs if peak is not None]
     return {
         "wall_s": statistics.median(wall for wall, _, _ in runs),
@@ -241,37 +245,36 @@ def _content(path: Path) -> bytes | None:
         return None
 
 
-def emulated_phase(device: DeviceLayout) -> Result | None:
-    """Start-up and a no-op sync under the ARM bundle in qemu, when both exist (numbers labelled emulated).
+def emulated_phase(device: DeviceLayout, daemon_books: int) -> Result | None:
+    """Start-up, a no-op sync and the daemon's memory under the ARM bundle in qemu (labelled emulated).
 
-    The bundle (``dist/kksync-kobo-*.zip``, from ``make kobo-bundle``) is unpacked to a temporary
-    folder and its ``kksync`` launcher run through ``qemu-arm-static``; nothing is built here.
+    Needs ``dist/kksync-kobo-*.zip`` and the armhf sysroot that ``make test-kobo`` builds; nothing
+    is built here. The bundle is unzipped as onto a Kobo and its own launcher runs python through
+    ``qemu-arm-static``. Memory is the 32-bit guest's (``daemon_rss``), on ``daemon_books`` books.
     """
     bundles = sorted((REPO_ROOT / "dist").glob("kksync-kobo-*.zip"))
     qemu = shutil.which("qemu-arm-static")
+    sysroot = REPO_ROOT / "build" / "kobo" / "qemu-sysroot"
     if not bundles or qemu is None:
         return None
-    folder = Path(tempfile.mkdtemp(prefix="kksync-arm-"))
+    label = "emulated (qemu-arm-static; not a Kobo's speed)"
+    if not (sysroot / "lib" / "ld-linux-armhf.so.3").exists():
+        return {"label": label, "bundle": bundles[-1].name, "error": f"no armhf sysroot in {sysroot}"}
+    env = daemon_rss.emulated_environment(qemu, sysroot)
+    folder = Path(tempfile.mkdtemp(prefix="kkb", dir="/tmp"))  # short: the daemon's socket path
     try:
-        shutil.unpack_archive(bundles[-1], folder)
-        launchers = sorted(
-            path for path in folder.rglob("kksync") if path.is_file() and os.access(path, os.X_OK)
-        )
-        if not launchers:
+        with daemon_rss.unpacked_launcher(bundles[-1], folder) as launcher:
+            kksync = [str(launcher)]
+            sync = [*kksync, "sync", "--json", "--device", str(device.root)]
+            run_command(sync, env=env)  # the first, full sync
             return {
-                "label": "emulated",
+                "label": label,
                 "bundle": bundles[-1].name,
-                "error": "no kksync launcher in the bundle",
+                "startup": measured([*kksync, "--help"], 3, env=env),
+                "noop_sync": measured(sync, 3, env=env),
+                "daemon_memory": daemon_rss.measure(daemon_books, launcher, env, True, folder / "daemon"),
             }
-        launcher = [qemu, str(launchers[0])]
-        run_command([*launcher, "sync", "--json", "--device", str(device.root)])  # the first, full sync
-        return {
-            "label": "emulated (qemu-arm-static; not a Kobo's speed)",
-            "bundle": bundles[-1].name,
-            "startup": measured([*launcher, "--help"], 3),
-            "noop_sync": measured([*launcher, "sync", "--json", "--device", str(device.root)], 3),
-        }
-    except (OSError, RuntimeError, shutil.ReadError) as error:
-        return {"label": "emulated", "bundle": bundles[-1].name, "error": str(error)}
+    except (OSError, RuntimeError, zipfile.BadZipFile) as error:
+        return {"label": label, "bundle": bundles[-1].name, "error": str(error)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -116,7 +116,8 @@ def unpacked_launcher(bundle: Path, folder: Path) -> Iterator[Path]:
     yield root / ".adds" / "kksync" / "bin" / "kksync"
 
 
-def measure(books: int, launcher: Path, env: dict[str, str], emulated: bool, folder: Path) -> None:
+def measure(books: int, launcher: Path, env: dict[str, str], emulated: bool, folder: Path) -> dict[str, Any]:
+    """The daemon's memory on a generated ``books``-book Kobo, after its first sync and after more work."""
     root = folder / "kobo"
     build_device(root, books)
     env = {**env, "XDG_RUNTIME_DIR": str(folder)}
@@ -129,26 +130,49 @@ def measure(books: int, launcher: Path, env: dict[str, str], emulated: bool, fol
     def rss() -> float:
         return guest_rss_mib(process.pid) if emulated else status_mib(process.pid, "VmRSS")
 
-    label = "ARM guest (qemu)" if emulated else "this machine"
     try:
         with PeakSampler(rss) as sampler:
             while not sock.exists():
                 if process.poll() is not None:
-                    raise SystemExit(f"the daemon exited with {process.returncode}; see {folder / 'log'}")
+                    raise RuntimeError(f"the daemon exited with {process.returncode}; see {folder / 'log'}")
                 time.sleep(0.1)
             call(sock, "sync.plan", timeout)  # answered once the first sync has freed the worker
             first = time.perf_counter() - started
             time.sleep(2)
-            print(f"{books} books, {label}: start + first sync {first:.1f} s, then RSS {rss():.1f} MiB")
+            after_first = rss()
             call(sock, "library.list", timeout)
             call(sock, "sync.run", timeout)
             time.sleep(2)
-            after = rss()
+            after_more = rss()
         peak = sampler.peak if emulated else status_mib(process.pid, "VmHWM")
-        print(f"after library.list + sync.run: RSS {after:.1f} MiB, peak {max(peak, after):.1f} MiB")
     finally:
         process.terminate()
         process.wait(60)
+    return {
+        "label": "ARM guest (qemu-arm-static)" if emulated else "this machine",
+        "books": books,
+        "start_and_first_sync_s": first,
+        "rss_after_first_sync_mib": after_first,
+        "rss_after_list_and_sync_mib": after_more,
+        "peak_rss_mib": max(peak, after_more),
+    }
+
+
+def emulated_environment(qemu: str, sysroot: Path) -> dict[str, str]:
+    """A clean environment whose bundle launcher runs python through qemu, guest placed at 4 GiB."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KKSYNC_", "PYTHON"))}
+    env["KKSYNC_LAUNCH_WRAPPER"] = f"{qemu} -B {GUEST_BASE:#x} -L {sysroot}"
+    return env
+
+
+def show(found: dict[str, Any]) -> None:
+    print(
+        f"{found['books']} books, {found['label']}:"
+        f" start + first sync {found['start_and_first_sync_s']:.1f} s,"
+        f" then RSS {found['rss_after_first_sync_mib']:.1f} MiB;"
+        f" after library.list + sync.run {found['rss_after_list_and_sync_mib']:.1f} MiB;"
+        f" peak {found['peak_rss_mib']:.1f} MiB"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -159,17 +183,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sysroot", type=Path, default=REPO / "build" / "kobo" / "qemu-sysroot")
     options = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="kkm", dir="/tmp"))  # short: socket paths stay < 108 bytes
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KKSYNC_", "PYTHON"))}
     try:
         if options.emulated is None:
-            measure(options.books, KKSYNC, env, False, folder)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("KKSYNC_")}
+            show(measure(options.books, KKSYNC, env, False, folder))
             return
         qemu = shutil.which("qemu-arm-static")
         if qemu is None or not (options.sysroot / "lib" / "ld-linux-armhf.so.3").exists():
             raise SystemExit("needs qemu-arm-static and the armhf sysroot (make test-kobo builds it)")
-        env["KKSYNC_LAUNCH_WRAPPER"] = f"{qemu} -B {GUEST_BASE:#x} -L {options.sysroot}"
         with unpacked_launcher(options.emulated, folder) as launcher:
-            measure(options.books, launcher, env, True, folder)
+            show(measure(options.books, launcher, emulated_environment(qemu, options.sysroot), True, folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -135,6 +135,19 @@ def ratios_table(results: Mapping[str, Any]) -> Table:
     caption += " 'no-op work': in-process, imports excluded, × the floor's own work."
     emulated = results.get("emulated")
     if emulated:
-        caption += f"\n{emulated['label']}: {json.dumps(emulated)}"
+        caption += "\n" + emulated_line(emulated)
     table.caption = caption
     return table
+
+
+def emulated_line(emulated: dict[str, Any]) -> str:
+    """The ARM bundle under qemu in one line (or what stopped it)."""
+    if "error" in emulated:
+        return f"{emulated['label']}: not measured ({emulated['error']})"
+    memory = emulated["daemon_memory"]
+    return (
+        f"{emulated['label']}, {emulated['bundle']}: --help {emulated['startup']['wall_s']:.1f} s;"
+        f" no-op sync of {emulated['books']} books {emulated['noop_sync']['wall_s']:.1f} s;"
+        f" daemon on {memory['books']} books, ARM guest memory after its first sync"
+        f" {memory['rss_after_first_sync_mib']:.1f} MiB, peak {memory['peak_rss_mib']:.1f} MiB"
+    )
