@@ -146,9 +146,21 @@ class SyncService:
         book_ids: Iterable[str] | None = None,
         on_book: BookCallback | None = None,
         on_start: StartCallback | None = None,
+        before_books: BooksCallback | None = None,
     ) -> RunReport:
-        """What a sync would do, writing nothing at all (no backup, no ledger)."""
-        return self._run(book_ids, NobodyToAsk(), dry_run=True, on_book=on_book, on_start=on_start)
+        """What a sync would do, writing nothing at all (no backup, no ledger).
+
+        ``before_books`` is handed the books the run read, so a caller that also lists them
+        (``kksync books``, the daemon's library memory) needs no second read of the library.
+        """
+        return self._run(
+            book_ids,
+            NobodyToAsk(),
+            dry_run=True,
+            on_book=on_book,
+            on_start=on_start,
+            before_books=before_books,
+        )
 
     status = plan
 

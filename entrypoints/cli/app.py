@@ -324,8 +324,8 @@ def books(
     from entrypoints.presenters import library_book_json
 
     service = open_container(device, koreader_dir, sd_card, set_).service()
-    library = service.library()
-    report = service.plan()
+    library: list[KoboBook] = []
+    report = service.plan(before_books=library.extend)  # one read of the library for both
     by_id = {r.book_id: r for r in report.books}
     ordered = sorted(library, key=lambda b: render.book_order(b.title, b.book_id))
     rows = [library_book_json(b, by_id[b.book_id].kobo, by_id[b.book_id].koreader) for b in ordered]

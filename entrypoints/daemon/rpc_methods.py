@@ -90,9 +90,9 @@ class RpcMethods:
             return remembered
 
         def listing(service: SyncService) -> Params:
-            books = service.library()
+            books: list[KoboBook] = []
+            report = service.plan(before_books=books.extend)  # the plan's own read of the library
             self.remember_paths(books)
-            report = service.plan()
             if self.memory is not None:
                 self.memory.fill(service, books, report)
                 found = self.memory.listing()
