@@ -26,4 +26,4 @@ def stamp(path: Path) -> FileStamp | None:
 def stamp_of(found: os.stat_result) -> FileStamp:
     """The stamp of a ``stat`` just taken; unsettled when the mtime is too close to now to trust."""
     settled = abs(time.time_ns() - found.st_mtime_ns) > RESOLUTION_NS
-    return FileStamp(found.st_size, found.st_mtime_ns, found.st_ino, found.st_ctime_ns, settled)
+    return FileStamp(found.st_size, found.st_mtime_ns, found.st_ctime_ns, settled)

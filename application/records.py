@@ -56,23 +56,21 @@ class FileStamp:
     such a stamp never vouches for anything (docs/performance.md, "Exact no-op"). It says when the
     stamp was taken, not what the file is, so it takes no part in equality: two reads of an
     unchanged file give equal records whichever side of the 2-second tick they fell on.
+
+    No inode: Linux numbers a FAT file's inode when it first looks at it, so the number changes
+    at every mount of the Kobo (and when the inode cache is pruned) while the file stays the
+    same. A replaced file still shows in its ``ctime`` (a change time the kernel sets; on FAT
+    the creation time, which a new download or copy gets afresh).
     """
 
     size: int
     mtime_ns: int
-    inode: int
     ctime_ns: int
     settled: bool = field(default=True, compare=False)
 
     def vouches_for(self, other: FileStamp | None) -> bool:
         """Whether a file that had ``other`` as its stamp is certainly unchanged now."""
-        return (
-            other is not None
-            and self.settled
-            and other.settled
-            and (self.size, self.mtime_ns, self.inode, self.ctime_ns)
-            == (other.size, other.mtime_ns, other.inode, other.ctime_ns)
-        )
+        return other is not None and self.settled and other.settled and self == other
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ class SidecarLibrary:
         """A digest of everything ``read(document)`` depends on, computed without parsing any Lua.
 
         It covers where KOReader looks (metadata mode, hash folder, the book's partial MD5 when
-        hashes count), each existing candidate's size, mtime, inode and *whole content* (sidecars
+        hashes count), each existing candidate's size, mtime and *whole content* (sidecars
         are small; hashing them is what makes a same-size, same-mtime rewrite visible), and the
         book's ``history.lua`` time. Equal fingerprints mean ``read`` would return an equal state.
         """
@@ -310,7 +310,7 @@ def _file_digest(path: str) -> bytes:
             content = stream.read()
     except OSError:
         return ABSENT
-    head = repr((path, found.st_size, found.st_mtime_ns, found.st_ino)).encode()
+    head = repr((path, found.st_size, found.st_mtime_ns)).encode()  # no inode: see FileStamp
     return head + hashlib.blake2b(content, digest_size=20).digest()
 
 

@@ -329,7 +329,6 @@ def _dump_check(check: FileCheck | None) -> str:
         {
             "size": stamp.size,
             "mtime_ns": stamp.mtime_ns,
-            "inode": stamp.inode,
             "ctime_ns": stamp.ctime_ns,
             "settled": stamp.settled,
             "kind": check.kind.value,
@@ -343,5 +342,5 @@ def _load_check(text: str) -> FileCheck | None:
     data: dict[str, Any] | None = json.loads(text)
     if data is None:
         return None
-    stamp = FileStamp(data["size"], data["mtime_ns"], data["inode"], data["ctime_ns"], data["settled"])
+    stamp = FileStamp(data["size"], data["mtime_ns"], data["ctime_ns"], data["settled"])
     return FileCheck(stamp, BookKind(data["kind"]), FileState(data["state"]), data.get("reason"))

@@ -256,11 +256,12 @@ def _digests(service: SyncService, chapters: bool, book_ids: list[str] | None = 
 
 
 def _file(path: Path) -> tuple[int, int, int] | None:
+    """A book file's size and times; not its inode, which FAT renumbers (see ``FileStamp``)."""
     try:
         found = os.stat(path)
     except OSError:
         return None
-    return (found.st_size, found.st_mtime_ns, found.st_ino)
+    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 def _books(service: SyncService, book_ids: Iterable[str]) -> list[KoboBook]:

@@ -1,5 +1,6 @@
 """The no-op shortcut on real files: an unchanged book is neither parsed nor opened, and any
-change at all — even one that keeps a sidecar's size, inode and mtime — takes the full path."""
+change at all — even one that keeps a sidecar's size, inode and mtime — takes the full path;
+a Kobo mounted again (FAT renumbers every inode) is still unchanged."""
 
 from __future__ import annotations
 
@@ -110,6 +111,51 @@ def test_a_sidecar_rewritten_with_the_same_size_inode_and_mtime_is_noticed(
     new = _report_of(after, book_id).koreader
     assert old is not None and new is not None and new.progress != old.progress
     assert _positions(after) == _positions(plan_without_ledger(device))
+
+
+class _Renumbered:
+    """A ``stat`` result as after the Kobo was mounted again: same file, another inode number."""
+
+    def __init__(self, found: os.stat_result) -> None:
+        self._found = found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._found, name)
+
+    @property
+    def st_ino(self) -> int:
+        return self._found.st_ino + 7_000_000
+
+
+class _RemountedOs:
+    """The ``os`` module as the stamp and fingerprint code sees it after a remount."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    @staticmethod
+    def stat(path: Any, *args: Any, **kwargs: Any) -> Any:
+        return _Renumbered(os.stat(path, *args, **kwargs))
+
+    @staticmethod
+    def fstat(descriptor: int) -> Any:
+        return _Renumbered(os.fstat(descriptor))
+
+
+def test_a_kobo_mounted_again_with_every_inode_renumbered_is_still_unchanged(
+    device: DeviceLayout, reads: Reads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters import file_stamp
+    from adapters.koreader import library
+
+    sync(device)
+    sync(device)
+    monkeypatch.setattr(file_stamp, "os", _RemountedOs())
+    monkeypatch.setattr(library, "os", _RemountedOs())
+    reads.reset()
+    again = plan(device)
+    assert reads.sidecars == [] and reads.zips == []  # nothing read again for a new inode number
+    assert _positions(again) == _positions(plan_without_ledger(device))
 
 
 def test_a_changed_nickel_row_takes_the_full_path(device: DeviceLayout, reads: Reads) -> None:
