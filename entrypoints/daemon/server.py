@@ -210,15 +210,21 @@ class Daemon:
             return sorted(book_folders(books))
 
         def first_sync(service: SyncService) -> None:
+            books: list[KoboBook] = []  # the run's own read of the library, for the library list
+
+            def tidy_first(found: list[KoboBook]) -> None:
+                books.extend(found)
+                self._tidy(found)
+
             if self._auto_sync():
                 report = service.sync_all(
-                    NobodyToAsk(), on_book=self._unless_stopping, before_books=self._tidy
+                    NobodyToAsk(), on_book=self._unless_stopping, before_books=tidy_first
                 )
                 self._log_run(report.books)
             else:
-                report = service.plan(on_book=self._unless_stopping)
+                report = service.plan(on_book=self._unless_stopping, before_books=books.extend)
             self.detector.snapshot(service)
-            self.memory.fill(service, service.library(), report)
+            self.memory.fill(service, books, report)
 
         folders = self.host.run(book_list, timeout=None)
         self._add_watches(watch_roots(self.root, self.host.koreader_dir, folders))
