@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import json
 import logging
 import operator
 import os
@@ -419,19 +420,31 @@ def _cursor(connection: Connection, query: Select[Any]) -> sqlite3.Cursor:
 
 
 def _chapters_by_book(cursor: sqlite3.Cursor) -> dict[str, KoboChapters]:
-    """Chapter rows (ordered by book), grouped per book as the driver's tuples.
+    """Chapter rows (ordered by book), kept per book as one JSON text of the driver's values.
 
     They become ``KoboChapter`` records only for a book whose position is read in full: on a
     no-op sync no book is, and converting ~20 rows per book was most of reading the library.
+    One text per book instead of the row tuples: a run holds every book's rows until it ends,
+    and the tuples (a string per ContentID and BookID, a float per offset) took ~6.5 KB a book,
+    the text ~2.7 KB (50 MiB against 20 MiB for 8,000 books; 500 books on the Kobo: ~2 MB less).
+    JSON keeps every value exactly (ints, floats including non-finite ones, text, NULL).
     """
     columns = tuple(column[0] for column in cursor.description)
     at = _ChapterColumns.of(columns)
     grouped = itertools.groupby(cursor, key=operator.itemgetter(at.book_id))
-    return {book_id: _lazy_chapters(book_id, tuple(rows), at) for book_id, rows in grouped}
+    return {book_id: _kept_chapters(book_id, tuple(rows), at) for book_id, rows in grouped}
 
 
-def _lazy_chapters(book_id: str, rows: tuple[tuple[Any, ...], ...], at: _ChapterColumns) -> KoboChapters:
-    return KoboChapters(rows, functools.partial(_chapters, book_id, rows, at))
+def _kept_chapters(book_id: str, rows: tuple[tuple[Any, ...], ...], at: _ChapterColumns) -> KoboChapters:
+    try:
+        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):  # a BLOB where Nickel keeps text or numbers: keep the tuples
+        return KoboChapters(rows, functools.partial(_chapters, book_id, rows, at))
+    return KoboChapters((text,), functools.partial(_chapters_from_text, book_id, text, at))
+
+
+def _chapters_from_text(book_id: str, text: str, at: _ChapterColumns) -> tuple[KoboChapter, ...]:
+    return _chapters(book_id, json.loads(text), at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,13 +211,15 @@ def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(main_device: CopyDevice) 
     """SIGINT at moments from start-up (imports) to the middle of the sync; whatever it hits.
 
     The later moments are fractions of how long a whole sync takes here and now, so a loaded
-    machine (where start-up alone can take seconds) still sees syncs interrupted mid-way.
+    machine (where start-up alone can take seconds) still sees syncs interrupted mid-way. The
+    sync is timed warm: in a fresh clone the first one also compiles every module's bytecode.
     """
-    started = time.perf_counter()
-    first = _sync(main_device())
-    first.communicate(timeout=120)
-    assert first.returncode == 0
-    whole = time.perf_counter() - started
+    for _warm_up_then_timed in range(2):
+        started = time.perf_counter()
+        first = _sync(main_device())
+        first.communicate(timeout=120)
+        assert first.returncode == 0
+        whole = time.perf_counter() - started
     interrupted = 0
     for delay in (0.02, 0.1, 0.25, *(whole * part for part in (0.3, 0.45, 0.6, 0.75, 0.9))):
         layout = main_device()
