@@ -17,8 +17,8 @@ from application.errors import SidecarError
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.reader.lua"
-_NEVER_READ = object()
 MODE_KEY = "document_metadata_folder"
+_NEVER_READ = object()  # the stamp before the first look, equal to no real one
 
 
 class ReaderSettings:

@@ -39,8 +39,9 @@ METADATA = MetaData()
 
 
 def _keyed_table(name: str, **columns: type[String]) -> Table:
-    """A table keyed by (device, book), as every ledger table is (one Kobo's ledger may hold other
-    hosts' device ids); every other column is required, as the ORM's ``Mapped[str]`` made it."""
+    """A table keyed by (device, book), as every ledger table is (a ledger copied between Kobos
+    keeps each one's rows apart); every other column is required, as the ORM's ``Mapped[str]``
+    made it."""
     return Table(
         name,
         METADATA,
