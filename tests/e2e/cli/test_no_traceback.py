@@ -204,7 +204,18 @@ def _sync(layout: DeviceLayout) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=clean_environment(),
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT handled as a terminal's foreground command has it, whatever started the tests.
+
+    A shell starts background jobs (``make test &``, ``nohup … &``) with SIGINT ignored and every
+    child inherits that; Python then keeps ignoring it, rightly, and no sync here could be
+    interrupted at all.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(main_device: CopyDevice) -> None:
