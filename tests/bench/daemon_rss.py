@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from entrypoints.cli.install import restore_modes
 from tests.bench.device_builder import build_device
 
 KKSYNC = Path(sys.executable).with_name("kksync")
@@ -109,10 +110,7 @@ def unpacked_launcher(bundle: Path, folder: Path) -> Iterator[Path]:
     root = folder / "onboard"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(root)
-        for info in archive.infolist():
-            mode = info.external_attr >> 16 & 0o777
-            if mode:
-                (root / info.filename).chmod(mode)
+        restore_modes(archive, root)
     yield root / ".adds" / "kksync" / "bin" / "kksync"
 
 

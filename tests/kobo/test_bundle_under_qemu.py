@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from entrypoints.cli.install import restore_modes
 from tests.e2e.rpc.test_daemon_rpc import move_pride_forward_in_nickel
 from tests.fixtures import KOBO_FW438_DATABASE
 from tools.kobo_bundle.checks import bundle_problems, version_text
@@ -85,10 +86,7 @@ def kobo_root(scratch: Path) -> Path:
     root = scratch / "onboard"
     with zipfile.ZipFile(BUNDLE) as archive:
         archive.extractall(root)
-        for info in archive.infolist():  # zipfile drops the mode bits: restore them as unzip does
-            mode = info.external_attr >> 16 & 0o777
-            if mode:
-                (root / info.filename).chmod(mode)
+        restore_modes(archive, root)  # zipfile drops the mode bits: as unzip and kksync install do
     files = [p for p in root.rglob("*") if p.is_file()]
     TIMINGS["zip size"] = f"{BUNDLE.stat().st_size / 2**20:.1f} MiB"
     TIMINGS["unpacked size"] = f"{sum(p.stat().st_size for p in files) / 2**20:.1f} MiB"
