@@ -210,7 +210,7 @@ class Daemon:
             return sorted(book_folders(books))
 
         def first_sync(service: SyncService) -> None:
-            books: list[KoboBook] = []  # the run's own read of the library, for the library list
+            books: list[KoboBook] = []  # the run's own read of the library, for what follows it
 
             def tidy_first(found: list[KoboBook]) -> None:
                 books.extend(found)
@@ -223,7 +223,7 @@ class Daemon:
                 self._log_run(report.books)
             else:
                 report = service.plan(on_book=self._unless_stopping, before_books=books.extend)
-            self.detector.snapshot(service)
+            self.detector.snapshot(service, library=books)
             self.memory.fill(service, books, report)
 
         folders = self.host.run(book_list, timeout=None)

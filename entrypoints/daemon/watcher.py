@@ -161,10 +161,22 @@ class ChangeDetector:
         self.removed: set[str] = set()
         """The books the last ``changed`` found gone from Nickel's database (forgotten here)."""
 
-    def snapshot(self, service: SyncService, book_ids: Iterable[str] | None = None) -> None:
-        """Record the current state of these books (default: all)."""
+    def snapshot(
+        self,
+        service: SyncService,
+        book_ids: Iterable[str] | None = None,
+        library: list[KoboBook] | None = None,
+    ) -> None:
+        """Record the current state of these books (default: all).
+
+        ``library``: the whole library as a run just read it, to spare reading it again; only the
+        books' ids and files are taken from it, every state is read afresh.
+        """
         wanted = None if book_ids is None else list(book_ids)
-        books = service.library() if wanted is None else _books(service, wanted)
+        if wanted is None:
+            books = library if library is not None else service.library()
+        else:
+            books = _books(service, wanted)
         rows, chapters = _digests(service, False, wanted), _digests(service, True, wanted)
         candidates = getattr(service.koreader, "sidecar_candidates", None)
         highlights = highlight_revisions(service)

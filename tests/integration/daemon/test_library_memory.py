@@ -6,13 +6,9 @@ import json
 import sqlite3
 import subprocess
 from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.device import DeviceLayout
-from adapters.koreader.library import SidecarLibrary
-from application.records import KOReaderWrite
 from entrypoints.presenters import koreader_json
 from tests.e2e.rpc.conftest import KKSYNC, RunningDaemon, wait_for
 from tests.integration.daemon.test_watching import (
@@ -21,6 +17,7 @@ from tests.integration.daemon.test_watching import (
     TIME_MACHINE,
     kobo_percent,
     koreader_chapter,
+    koreader_reads_on,
     nickel_reads_on,
 )
 
@@ -59,16 +56,7 @@ def test_library_list_follows_changes_on_both_sides(daemon: RunningDaemon) -> No
     assert after_pull[PRIDE]["kobo"] != before[PRIDE]["kobo"]
     assert after_pull[PRIDE]["koreader"] != before[PRIDE]["koreader"]
 
-    layout = DeviceLayout(daemon.device)
-    SidecarLibrary(layout).write(
-        layout.book_host_path(TIME_MACHINE),
-        KOReaderWrite(
-            percent=0.6,
-            status="reading",
-            modified=datetime.now(UTC).date().isoformat(),
-            last_xpointer="/body/DocFragment[3]/body",
-        ),
-    )
+    koreader_reads_on(daemon.device, TIME_MACHINE, 0.6, "/body/DocFragment[3]/body")
     wait_for(lambda: kobo_percent(daemon.device, TIME_MACHINE) > 0, SYNC_SECONDS, "the push")
     wait_for(lambda: listed_books(daemon)[TIME_MACHINE] != after_pull[TIME_MACHINE], SYNC_SECONDS, "the row")
     after_push = assert_listing_is_fresh(daemon)

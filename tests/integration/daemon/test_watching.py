@@ -8,9 +8,15 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from adapters.device import DeviceLayout
 from adapters.koreader.library import SidecarLibrary
 from application.records import KOReaderWrite
+from application.settings import Settings
+from entrypoints.container import build_container
+from entrypoints.daemon.watcher import ChangeDetector
+from entrypoints.demo.run import build_demo_device
 from tests.e2e.rpc.conftest import RunningDaemon, wait_for
 
 PRIDE = "0RDTATJQNHSQ0"
@@ -28,6 +34,20 @@ def nickel_reads_on(device: Path, book_id: str, chapter: str, percent: int) -> N
             "WHERE ContentID = ? AND ContentType = 6",
             (percent, now, f"{chapter}#kobo.1.1", book_id),
         )
+
+
+def koreader_reads_on(device: Path, book_id: str, percent: float, xpointer: str) -> None:
+    """KOReader saving the book's sidecar at a new place, written as kksync writes a pull."""
+    layout = DeviceLayout(device)
+    SidecarLibrary(layout).write(
+        layout.book_host_path(book_id),
+        KOReaderWrite(
+            percent=percent,
+            status="reading",
+            modified=datetime.now(UTC).date().isoformat(),
+            last_xpointer=xpointer,
+        ),
+    )
 
 
 def kobo_percent(device: Path, book_id: str) -> int:
@@ -56,18 +76,9 @@ def test_a_nickel_side_change_is_pulled_into_koreader(daemon: RunningDaemon) -> 
 
 
 def test_a_new_sidecar_version_is_pushed_into_nickel(daemon: RunningDaemon) -> None:
-    layout = DeviceLayout(daemon.device)
     assert kobo_percent(daemon.device, TIME_MACHINE) == 0
     begun = time.monotonic()
-    SidecarLibrary(layout).write(
-        layout.book_host_path(TIME_MACHINE),
-        KOReaderWrite(
-            percent=0.6,
-            status="reading",
-            modified=datetime.now(UTC).date().isoformat(),
-            last_xpointer="/body/DocFragment[3]/body",
-        ),
-    )
+    koreader_reads_on(daemon.device, TIME_MACHINE, 0.6, "/body/DocFragment[3]/body")
     wait_for(lambda: kobo_percent(daemon.device, TIME_MACHINE) > 0, SYNC_SECONDS, "the push")
     assert time.monotonic() - begun < SYNC_SECONDS
 
@@ -124,3 +135,22 @@ def test_a_new_koreader_folder_set_over_rpc_is_watched(daemon: RunningDaemon, tm
     (staging / "docsettings").rename(folder / "docsettings")
     wait_for(lambda: kobo_percent(daemon.device, TIME_MACHINE) > 0, SYNC_SECONDS, "the push")
     assert time.monotonic() - begun < SYNC_SECONDS
+
+
+def test_a_snapshot_from_the_run_s_own_book_list_equals_one_that_reads_the_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon's start-up snapshot reuses the first sync's read of the library."""
+    layout = build_demo_device(tmp_path / "kobo")
+    container = build_container(layout.root, Settings())
+    service = container.service()
+    try:
+        books = service.library()
+        reading = ChangeDetector()
+        reading.snapshot(service)
+        monkeypatch.setattr(service, "library", lambda: pytest.fail("read the library again"))
+        reusing = ChangeDetector()
+        reusing.snapshot(service, library=books)
+    finally:
+        container.kobo_library().close()
+    assert vars(reusing) == vars(reading) and reading.documents
