@@ -9,7 +9,6 @@ checks that every UPDATE hit exactly one row before committing.
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import json
 import logging
@@ -116,7 +115,7 @@ class NickelLibrary:
         found = self._read_books(book_id)
         return found[0] if found else None
 
-    def row_digests(self, *, chapters: bool, book_ids: Sequence[str] | None = None) -> dict[str, str]:
+    def row_digests(self, *, chapters: bool, book_ids: Sequence[str] | None = None) -> dict[str, int]:
         """Per book, a digest of its book row (and, with ``chapters``, of its chapter rows).
 
         For a watcher that only needs to know *which* books changed, without building records: the
@@ -134,18 +133,14 @@ class NickelLibrary:
                     raise DeviceError("unexpected database driver")
                 present = [name for name in (*KEY_COLUMNS, *BOOK_COLUMNS) if tables.has(name)]
                 columns = ", ".join(f'"{name}"' for name in present)  # as stored: repr tells 1 from '1'
-                query = f"SELECT ContentID, {columns} FROM content WHERE ContentType IN ('6', 6)"
-                rows = driver.execute(query + only.format(column="ContentID"), parameters).fetchall()
+                rows = driver.execute(
+                    _book_rows(columns, only.format(column="ContentID")), parameters
+                ).fetchall()
                 grouped_query = _grouped_chapters(tables, only.format(column="BookID"))
                 grouped = dict(driver.execute(grouped_query, parameters).fetchall()) if chapters else {}
         except (DBAPIError, sqlite3.Error) as error:
             raise self._read_failure(error) from None
-        return {
-            str(row[0]): hashlib.blake2b(
-                repr((row, grouped.get(row[0]))).encode(), digest_size=16
-            ).hexdigest()
-            for row in rows
-        }
+        return {str(row[0]): _row_digest(row, grouped.get(row[0])) for row in rows}
 
     def file_checks(self) -> dict[str, FileCheck]:
         """The file checks of the last read, by book, to be handed back to ``books`` next run."""
@@ -359,7 +354,9 @@ def _books_query(tables: NickelTables, book_id: str | None) -> Select[Any]:
     content = tables.content
     columns = [content.c[name] for name in (*KEY_COLUMNS, *BOOK_COLUMNS) if tables.has(name)]
     conditions: list[ColumnElement[bool]] = [content.c.ContentType.in_(BOOK_TYPES)]
-    if book_id is not None:
+    if book_id is None:
+        conditions.append(content.c.BookID.is_(None))  # every book row: through content_bookid_index
+    else:
         conditions.append(content.c.ContentID == book_id)
     return select(*columns).where(and_(*conditions)).order_by(content.c.ContentID)
 
@@ -382,6 +379,23 @@ def _keyed_volumes(connection: Connection, tables: NickelTables, book_id: str | 
     if book_id is not None:
         query = query.where(keys.c.volumeId == book_id)
     return {str(volume) for volume in connection.execute(query).scalars()}
+
+
+def _row_digest(row: tuple[Any, ...], chapters: str | None) -> int:
+    """Python's own hash of the row as stored, the cheapest that tells a changed row from its past.
+
+    Values hash by value across types (``1``, ``1.0`` and ``True`` alike), which kksync reads the
+    same way; text never hashes like a number. CPython gives -1 the hash of -2, so the count of -1
+    values is hashed too. Otherwise only a 64-bit collision could hide a change.
+    """
+    return hash((row, row.count(-1), chapters))
+
+
+def _book_rows(columns: str, only: str) -> str:
+    """Book rows as stored; the whole library through ``content_bookid_index`` (book rows have no
+    BookID), not a scan of every chapter and table-of-contents row; a few books by their key."""
+    rows = f"SELECT ContentID, {columns} FROM content WHERE ContentType IN ('6', 6)"
+    return rows + (only or " AND BookID IS NULL")
 
 
 def _grouped_chapters(tables: NickelTables, only: str) -> str:

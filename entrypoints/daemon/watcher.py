@@ -151,8 +151,8 @@ class ChangeDetector:
     """
 
     def __init__(self) -> None:
-        self.rows: dict[str, str] = {}
-        self.chapters: dict[str, str] = {}
+        self.rows: dict[str, object] = {}
+        self.chapters: dict[str, object] = {}
         self.files: dict[str, tuple[int, int, int] | None] = {}
         self.documents: dict[str, Path] = {}
         self.sidecars: dict[str, str] = {}
@@ -257,11 +257,11 @@ class ChangeDetector:
         return suspects
 
 
-def _digests(service: SyncService, chapters: bool, book_ids: list[str] | None = None) -> dict[str, str]:
+def _digests(service: SyncService, chapters: bool, book_ids: list[str] | None = None) -> dict[str, object]:
     """Row digests from the Nickel adapter; any other ``KoboLibrary`` is compared book by book."""
     digests = getattr(service.kobo, "row_digests", None)
     if callable(digests):
-        found: dict[str, str] = digests(chapters=chapters, book_ids=book_ids)
+        found: dict[str, object] = digests(chapters=chapters, book_ids=book_ids)
         return found
     books = service.library() if book_ids is None else _books(service, book_ids)
     return {book.book_id: repr(book) for book in books}

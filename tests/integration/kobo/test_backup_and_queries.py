@@ -66,6 +66,72 @@ def test_reading_the_library_takes_the_same_queries_for_8_or_108_books(tmp_path:
     assert counts[0] <= 7  # BEGIN, table_info, sqlite_master, books, chapters, keys, COMMIT
 
 
+@contextmanager
+def traced_sql(library: NickelLibrary) -> Iterator[list[str]]:
+    """Every statement SQLite runs on the library's connections, with its values bound."""
+    statements: list[str] = []
+    engine = library.engine
+    engine.dispose()  # new connections, so that each gets the trace
+
+    def trace(connection: sqlite3.Connection, _record: object) -> None:
+        connection.set_trace_callback(statements.append)
+
+    event.listen(engine, "connect", trace)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "connect", trace)
+        engine.dispose()
+
+
+def test_whole_library_reads_never_scan_every_row_of_nickels_content_table(tmp_path: Path) -> None:
+    """The ``content`` table holds ~40 chapter and contents rows per book and no ContentType index:
+    reading the books (a sync, ``status``) and the daemon's row digests go through BookID's index."""
+    layout = sample_device(tmp_path)
+    library = NickelLibrary(layout)
+    with traced_sql(library) as statements:
+        library.books()
+        library.row_digests(chapters=False)
+        library.row_digests(chapters=True)
+    library.close()
+    with closing(sqlite3.connect(layout.database)) as database:
+        plans = {
+            statement: [row[3] for row in database.execute(f"EXPLAIN QUERY PLAN {statement}")]
+            for statement in statements
+            if statement.lstrip().upper().startswith("SELECT") and " content" in statement
+        }
+    assert len(plans) >= 4
+    for statement, plan in plans.items():
+        assert not any(step.split()[:2] == ["SCAN", "content"] for step in plan), (statement, plan)
+
+
+@pytest.mark.parametrize(
+    ("column", "before", "after"),
+    [
+        ("___PercentRead", -1, -2),
+        ("___PercentRead", 12, 12.5),
+        ("___PercentRead", None, 0),
+        ("Series", None, ""),
+        ("Series", "1", "1 "),
+    ],
+    ids=["-1 to -2", "whole to fraction", "NULL to 0", "NULL to empty", "a space"],
+)
+def test_a_row_digest_changes_with_any_stored_value(
+    tmp_path: Path, column: str, before: object, after: object
+) -> None:
+    """What the daemon compares to find the book Nickel wrote: no change of a stored value may hide,
+    not even where Python hashes two values alike (-1 and -2)."""
+    layout = sample_device(tmp_path)
+    library = NickelLibrary(layout)
+    digests = []
+    for value in (before, after):
+        with closing(sqlite3.connect(layout.database)) as database, database:
+            database.execute(f"UPDATE content SET {column} = ? WHERE ContentID = ?", (value, IDS.komga))
+        digests.append(library.row_digests(chapters=True)[IDS.komga])
+    library.close()
+    assert digests[0] != digests[1]
+
+
 def test_backup_is_a_verified_copy_that_includes_the_wal(tmp_path: Path) -> None:
     layout = sample_device(tmp_path, journal_mode="wal")
     with closing(sqlite3.connect(layout.database, isolation_level=None)) as nickel:
