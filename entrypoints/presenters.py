@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -77,9 +78,12 @@ def book_report_json(report: BookReport) -> dict[str, Any]:
     }
 
 
-def run_report_json(report: RunReport) -> dict[str, Any]:
+def run_report_json(
+    report: RunReport, collect: Callable[[Iterator[dict[str, Any]]], Iterable[dict[str, Any]]] = list
+) -> dict[str, Any]:
+    """The report as JSON values; ``collect=iter`` leaves the books to be made as they are written."""
     return {
-        "books": [book_report_json(book) for book in report.books],
+        "books": collect(book_report_json(book) for book in report.books),
         "summary": {
             "books": len(report.books),
             "pulled": report.pulled,

@@ -328,10 +328,11 @@ def books(
     report = service.plan(before_books=library.extend)  # one read of the library for both
     by_id = {r.book_id: r for r in report.books}
     ordered = sorted(library, key=lambda b: render.book_order(b.title, b.book_id))
-    rows = [library_book_json(b, by_id[b.book_id].kobo, by_id[b.book_id].koreader) for b in ordered]
+    made = (library_book_json(b, by_id[b.book_id].kobo, by_id[b.book_id].koreader) for b in ordered)
     if json_:
-        emit_json({"books": rows})
+        emit_json({"books": made})
         return
+    rows = list(made)
     stored = {b.book_id: b.percent_read for b in library}
     out.print(render.library_table(rows, short_ids(library), stored))
     print_line(out, render.count(len(rows), "book"))
@@ -445,7 +446,7 @@ def show(report: RunReport, as_json: bool, title: str, unanswered: set[str] | No
 
     report = render.in_book_order(report)
     if as_json:
-        emit_json(run_report_json(report))
+        emit_json(run_report_json(report, collect=iter))
         return
     out.print(render.report_table(report, title, terminal=out.is_terminal))
     for line in render.legend(report):

@@ -6,9 +6,11 @@ starts: ``kksync --help`` and usage errors never pay for it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -67,14 +69,26 @@ def warn(text: str) -> None:
     print_line(err, f"kksync: warning: {text}")
 
 
-def emit_json(document: Any) -> None:
+def emit_json(document: Mapping[str, Any]) -> None:
     """The document indented on a terminal; on one line when piped, where a program reads it.
 
     Indenting makes ``json`` use its pure-Python encoder: for a large library's report that was
     a tenth of a second of a no-op sync here (a second on a Kobo) that no program reading it needs.
+    A value that is an iterator (a report's books) is written item by item when piped: 8,000
+    books' JSON held at once, as dicts and as one text, was ~30 MB of the command's peak memory.
     """
     if sys.stdout.isatty():
-        text = json.dumps(document, indent=2, ensure_ascii=False)
-    else:
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    sys.stdout.write(text + "\n")
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=list) + "\n")
+        return
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    write = sys.stdout.write
+    for index, (key, value) in enumerate(document.items()):
+        write(("," if index else "{") + encode(key) + ":")
+        if isinstance(value, Iterator):
+            write("[" + ",".join(encode(item) for item in itertools.islice(value, 1)))
+            for item in value:
+                write("," + encode(item))
+            write("]")
+        else:
+            write(encode(value))
+    write("}\n" if document else "{}\n")

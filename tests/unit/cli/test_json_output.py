@@ -35,3 +35,23 @@ def test_json_on_a_terminal_is_indented(monkeypatch: pytest.MonkeyPatch) -> None
     text = terminal.getvalue()
     assert '\n  "books": [' in text
     assert json.loads(text) == DOCUMENT
+
+
+@pytest.mark.parametrize("books", [[], DOCUMENT["books"], [{"n": n} for n in range(3)]], ids=["0", "1", "3"])
+@pytest.mark.parametrize("out", [io.StringIO, _Terminal], ids=["piped", "terminal"])
+def test_books_given_one_by_one_read_back_as_the_whole_list(
+    monkeypatch: pytest.MonkeyPatch, books: list[dict[str, object]], out: type[io.StringIO]
+) -> None:
+    """The CLI hands a report's books over as they are made, so no command holds all of them as
+    JSON at once; what a program reads is the same document."""
+    stream = out()
+    monkeypatch.setattr(sys, "stdout", stream)
+    emit_json({"books": iter(books), "summary": {"books": len(books)}})
+    assert json.loads(stream.getvalue()) == {"books": books, "summary": {"books": len(books)}}
+
+
+def test_an_empty_document_is_an_empty_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", piped)
+    emit_json({})
+    assert piped.getvalue() == "{}\n"
