@@ -9,6 +9,7 @@ neither the database nor any file, and never waits for the worker.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,6 +20,7 @@ from application.errors import KksyncError
 from application.records import KoboBook
 from application.reports import BookReport, RunReport
 from application.service import SyncService
+from entrypoints.daemon.rpc_protocol import EncodedJson
 from entrypoints.presenters import library_book_json
 
 Row = dict[str, Any]
@@ -30,21 +32,22 @@ class LibraryMemory:
     def __init__(self, layout: Callable[[], DeviceLayout]) -> None:
         self.layout = layout
         """The device's layout, asked for each time: a settings change may rebuild the container."""
-        self._rows: dict[str, Row] | None = None
+        self._rows: dict[str, bytes] | None = None
+        """Each row encoded as compact JSON: ~0.6 KB a book, where the dicts took ~3 KB."""
         self._lock = threading.Lock()
 
-    def listing(self) -> dict[str, Any] | None:
+    def listing(self) -> EncodedJson | None:
         """The ``library.list`` result, or None before the first whole-library report."""
         with self._lock:
             if self._rows is None:
                 return None
-            # Rows are replaced, never changed in place, so handing them out uncopied is safe.
-            return {"books": [self._rows[book_id] for book_id in sorted(self._rows)]}
+            rows = [self._rows[book_id] for book_id in sorted(self._rows)]
+        return EncodedJson(b'{"books":[' + b",".join(rows) + b"]}")
 
     def fill(self, service: SyncService, books: list[KoboBook], report: RunReport) -> None:
         """Remember every book from a whole-library report; written books are planned again,
         since a sync's report shows the positions read before its write."""
-        rows = library_rows(self.layout(), books, report.books)
+        rows = _encoded(library_rows(self.layout(), books, report.books))
         written = [r.book_id for r in report.books if r.written]
         with self._lock:
             self._rows = rows
@@ -61,7 +64,7 @@ class LibraryMemory:
         except KksyncError:  # a book vanished between the two reads: the next change sees it
             reports = ()
             found = []
-        rows = library_rows(self.layout(), found, reports)
+        rows = _encoded(library_rows(self.layout(), found, reports))
         with self._lock:
             if self._rows is None:
                 return
@@ -97,3 +100,10 @@ def library_rows(
         row["cover"] = cover_path(layout, book)
         rows[book.book_id] = row
     return rows
+
+
+def _encoded(rows: dict[str, Row]) -> dict[str, bytes]:
+    return {
+        book_id: json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+        for book_id, row in rows.items()
+    }

@@ -21,7 +21,7 @@ from application.reports import BookReport, RunReport
 from application.service import NobodyToAsk, SyncService
 from application.settings import Settings
 from entrypoints.daemon.library_memory import LibraryMemory, library_rows
-from entrypoints.daemon.rpc_protocol import INVALID_PARAMS, RpcError
+from entrypoints.daemon.rpc_protocol import INVALID_PARAMS, EncodedJson, RpcError
 from entrypoints.daemon.service_host import ServiceHost
 from entrypoints.presenters import book_report_json, question_json, run_report_json
 
@@ -82,14 +82,14 @@ class RpcMethods:
         with self._open_lock:
             return sorted(self.host.service.open_books)
 
-    def library_list(self, params: Params) -> Params:
+    def library_list(self, params: Params) -> Params | EncodedJson:
         """From the daemon's memory when it holds the library; otherwise from a fresh plan."""
         _only(params, "library.list", set())
         remembered = self.memory.listing() if self.memory is not None else None
         if remembered is not None:
             return remembered
 
-        def listing(service: SyncService) -> Params:
+        def listing(service: SyncService) -> Params | EncodedJson:
             books: list[KoboBook] = []
             report = service.plan(before_books=books.extend)  # the plan's own read of the library
             self.remember_paths(books)

@@ -141,9 +141,30 @@ def result_response(request_id: RequestId, result: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
+class EncodedJson:
+    """A result already encoded as compact JSON (UTF-8, one line), written out as it is.
+
+    The daemon keeps ``library.list``'s rows encoded: a fifth of their memory as dicts, and an
+    answer for thousands of books is joined, not encoded again on every call.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 def encode(response: dict[str, Any]) -> bytes:
     """One response as one UTF-8 line (no newline inside, whatever the strings hold)."""
-    return json.dumps(response, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    result = response.get("result")
+    if isinstance(result, EncodedJson):
+        envelope = _compact({name: value for name, value in response.items() if name != "result"})
+        return envelope[:-1] + b',"result":' + result.data + b"}\n"
+    return _compact(response) + b"\n"
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _valid_id(value: Any) -> bool:

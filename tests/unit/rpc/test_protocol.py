@@ -18,9 +18,13 @@ from entrypoints.daemon.rpc_protocol import (
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     TOO_LONG,
+    EncodedJson,
+    RequestId,
     RpcError,
+    encode,
     kksync_error,
     read_message,
+    result_response,
 )
 
 
@@ -189,3 +193,14 @@ def test_a_message_of_exactly_the_limit_is_accepted() -> None:
 
 def test_rpc_error_leaves_data_out_when_there_is_none() -> None:
     assert RpcError(INVALID_PARAMS, "bad").as_json() == {"code": INVALID_PARAMS, "message": "bad"}
+
+
+@pytest.mark.parametrize("request_id", [7, 'a "quoted" id\n', None])
+def test_a_result_kept_encoded_is_written_into_the_same_response(request_id: RequestId) -> None:
+    """``library.list`` answers from rows kept as JSON text: the line must be what encoding the
+    decoded result would have given, one line, whatever the id holds."""
+    result = {"books": [{"title": "Tír na nÓg", "percent": 52.9, "koreader": None}]}
+    kept = EncodedJson(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode())
+    line = encode(result_response(request_id, kept))
+    assert line == encode(result_response(request_id, result))
+    assert line.count(b"\n") == 1 and line.endswith(b"\n")
