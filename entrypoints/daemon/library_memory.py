@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from adapters.device import DeviceLayout
@@ -47,7 +47,7 @@ class LibraryMemory:
     def fill(self, service: SyncService, books: list[KoboBook], report: RunReport) -> None:
         """Remember every book from a whole-library report; written books are planned again,
         since a sync's report shows the positions read before its write."""
-        rows = _encoded(library_rows(self.layout(), books, report.books))
+        rows = _encoded_rows(self.layout(), books, report.books)
         written = [r.book_id for r in report.books if r.written]
         with self._lock:
             self._rows = rows
@@ -64,7 +64,7 @@ class LibraryMemory:
         except KksyncError:  # a book vanished between the two reads: the next change sees it
             reports = ()
             found = []
-        rows = _encoded(library_rows(self.layout(), found, reports))
+        rows = _encoded_rows(self.layout(), found, reports)
         with self._lock:
             if self._rows is None:
                 return
@@ -89,8 +89,23 @@ def library_rows(
     layout: DeviceLayout, books: Iterable[KoboBook], reports: Iterable[BookReport]
 ) -> dict[str, Row]:
     """``library.list`` rows by book id: the book, both sides' positions from its report, its cover."""
+    return dict(_made_rows(layout, books, reports))
+
+
+def _encoded_rows(
+    layout: DeviceLayout, books: Iterable[KoboBook], reports: Iterable[BookReport]
+) -> dict[str, bytes]:
+    """The rows encoded one by one: thousands of them never exist as dicts at once."""
+    return {
+        book_id: json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+        for book_id, row in _made_rows(layout, books, reports)
+    }
+
+
+def _made_rows(
+    layout: DeviceLayout, books: Iterable[KoboBook], reports: Iterable[BookReport]
+) -> Iterator[tuple[str, Row]]:
     by_id = {report.book_id: report for report in reports}
-    rows: dict[str, Row] = {}
     for book in books:
         report = by_id.get(book.book_id)
         kobo, koreader = (report.kobo, report.koreader) if report else (None, None)
@@ -98,12 +113,4 @@ def library_rows(
         if koreader is None:  # no sidecar: docs/rpc.md promises null, not an empty side
             row["koreader"] = None
         row["cover"] = cover_path(layout, book)
-        rows[book.book_id] = row
-    return rows
-
-
-def _encoded(rows: dict[str, Row]) -> dict[str, bytes]:
-    return {
-        book_id: json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
-        for book_id, row in rows.items()
-    }
+        yield book.book_id, row
