@@ -29,7 +29,7 @@ def selector_of_span(span: str) -> str:
     return "span#" + span.replace(".", "\\.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboAnnotationRow:
     """One ``Bookmark`` row (docs/annotations.md "Nickel's rows"). Times are UTC or None.
 
@@ -62,7 +62,7 @@ class KoboAnnotationRow:
         return span_of_selector(self.end_path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewKoboAnnotation:
     """A row kksync creates: where it is (spans and offsets) and what it says."""
 
@@ -81,7 +81,7 @@ class NewKoboAnnotation:
     modified: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboAnnotationEdit:
     """A note or colour change to an existing row."""
 
@@ -92,7 +92,7 @@ class KoboAnnotationEdit:
     modified: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboAnnotationChanges:
     """Everything one book's sync writes to the ``Bookmark`` table, in one transaction."""
 
@@ -105,7 +105,7 @@ class KoboAnnotationChanges:
         return not (self.added or self.edited or self.deleted)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KOReaderAnnotationItem:
     """One KOReader annotation; ``legacy`` when it comes from the pre-2024 tables (read only).
 
@@ -132,7 +132,7 @@ class KOReaderAnnotationItem:
         return self.drawer is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KOReaderAnnotations:
     """A book's KOReader annotations; ``legacy`` when they come from pre-2024 tables."""
 
@@ -142,7 +142,7 @@ class KOReaderAnnotations:
     legacy: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewKOReaderAnnotation:
     """An entry kksync adds to the ``annotations`` array."""
 
@@ -157,7 +157,7 @@ class NewKOReaderAnnotation:
     chapter: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KOReaderAnnotationEdit:
     """A note or colour change to the entry at ``pos0``/``pos1``."""
 
@@ -168,7 +168,7 @@ class KOReaderAnnotationEdit:
     datetime_updated: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KOReaderAnnotationChanges:
     """Everything one book's sync writes to its sidecar's ``annotations`` array."""
 
@@ -181,7 +181,7 @@ class KOReaderAnnotationChanges:
         return not (self.added or self.edited or self.deleted)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlacedKoboRange:
     """A range in Nickel's terms: the chapter's spine file, spans and offsets inside them."""
 
@@ -193,7 +193,7 @@ class PlacedKoboRange:
     chapter_progress: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KOReaderPointers:
     """A range in KOReader's terms: ``pos0`` (start) and ``pos1`` (end, exclusive) xpointers."""
 
@@ -201,7 +201,7 @@ class KOReaderPointers:
     pos1: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnplacedAnnotation:
     """An annotation whose position could not be made exact: never written, always reported."""
 

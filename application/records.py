@@ -73,7 +73,7 @@ class FileStamp:
         return other is not None and self.settled and other.settled and self == other
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileCheck:
     """A book file's state as found when the file had ``stamp``: reusable while it still does."""
 
@@ -216,7 +216,7 @@ class KoboBook:
         return next((c for c in self.chapters if c.zip_path == zip_path), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KoboWrite:
     """Exactly what a push writes to one book (sync-rules "Writing / Push").
 
@@ -247,7 +247,7 @@ LEGACY_BLOCK_RENDERING = 0
 """KOReader's ``copt_block_rendering_mode`` for a book opened before the mode existed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreDom:
     """How KOReader's engine builds one book's DOM, which decides what its pointers look like.
 
@@ -269,7 +269,7 @@ class CreDom:
         return self.version >= ALWAYS_INDEXED_DOM_VERSION
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KOReaderState:
     """What KOReader holds for one book: the sidecar it would load, and the history time."""
 
@@ -324,7 +324,7 @@ class KOReaderState:
         return self.history_time or self.sidecar_mtime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KOReaderWrite:
     """Exactly what a pull writes into a sidecar; every other key is preserved.
 
@@ -338,7 +338,7 @@ class KOReaderWrite:
     last_xpointer: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpineItem:
     """One spine entry of an EPUB, named as Nickel and KOReader name it."""
 
@@ -356,7 +356,7 @@ class SpineItem:
         return self.fragment_index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PointerChoice:
     """The pointer a pull writes for an element; ``approximate`` says why it is not the element's own."""
 
@@ -364,7 +364,7 @@ class PointerChoice:
     approximate: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class XPointerTarget:
     """Where a KOReader xpointer lands: spine index (0-based), fraction inside, span at or before.
 
@@ -380,7 +380,7 @@ class XPointerTarget:
     """Set when the pointer was resolved only to an enclosing element, and why."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeenBook:
     """Both positions of a book as read last time, and a digest of every input they came from.
 

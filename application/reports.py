@@ -12,7 +12,7 @@ from domain.policy import Direction, Scenario
 from domain.position import ReadingPosition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Question:
     """A PROMPT decision put to the person; ``token`` goes stale as soon as either side changes."""
 
@@ -47,7 +47,7 @@ def describe(position: ReadingPosition | None) -> str:
     return f"{percent:g} % ({when})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BookReport:
     """One book's outcome: the decision, both positions, and what was (or would be) written."""
 
@@ -72,7 +72,7 @@ class BookReport:
         return self.error is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunReport:
     """A whole run: every book's report, and the backup made before the first Kobo write."""
 

@@ -21,7 +21,7 @@ class AnnotationKind(enum.Enum):
     BOOKMARK = "bookmark"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class TextPoint:
     """A character boundary: ``offset`` code points into the text of spine item ``spine_index``."""
 
@@ -33,7 +33,7 @@ class TextPoint:
             raise ValueError(f"a text point is never negative, got {self.spine_index}:{self.offset}")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class TextRange:
     """The characters from ``start`` (included) to ``end`` (excluded); a bookmark has start == end."""
 
@@ -45,7 +45,7 @@ class TextRange:
             raise ValueError(f"a range ends after it starts, got {self.start} .. {self.end}")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class AnnotationKey:
     """What makes two annotations the same one: where they are, and whether it is a bookmark."""
 
@@ -53,7 +53,7 @@ class AnnotationKey:
     bookmark: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnnotationContent:
     """What a person edits on an existing annotation: its note and its colour.
 
@@ -75,7 +75,7 @@ class AnnotationContent:
         return self.color is None or other.color is None or self.color == other.color
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Annotation:
     """One highlight, note or bookmark; times are timezone-aware UTC, or None when unknown.
 

@@ -53,7 +53,7 @@ CONFLICT_RULES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnnotationOutcome:
     """One key's decision: the table row, the annotation both sides hold afterwards, each side's action.
 
@@ -172,7 +172,7 @@ def decide_annotation(
     return _one_side(koreader, agreed, on_kobo=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnnotationMerge:
     """Every key's outcome for one book, in reading order, plus what could not take part."""
 

@@ -19,7 +19,7 @@ from itertools import pairwise
 SIZE_SLACK = 0.501
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chapter:
     """A spine item as stored: where it starts and how long it is, in the map's units."""
 
@@ -28,7 +28,7 @@ class Chapter:
     size: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChapterPoint:
     """A place inside one chapter: its spine index and the fraction 0..1 within it."""
 
@@ -36,7 +36,7 @@ class ChapterPoint:
     fraction: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extent:
     start: float
     end: float

@@ -34,7 +34,7 @@ class Reason(Enum):
     DECLINED = "DECLINED"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgreedState:
     """A ledger entry: what both sides held right after the last successful sync of a book."""
 
@@ -42,7 +42,7 @@ class AgreedState:
     koreader: ReadingPosition | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConflictDecision:
     """The outcome for one book.
 

@@ -37,7 +37,7 @@ class Scenario(Enum):
     OLDER = "OLDER"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SyncPolicy:
     """The eight settings people know; the defaults are the recommended ones of product.md."""
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from domain.status import ReadingStatus
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Locator:
     """A position inside the book file, as precise as the side that produced it knows it.
 
@@ -25,7 +25,7 @@ class Locator:
     xpointer: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReadingPosition:
     """One side's reading state for one book.
 

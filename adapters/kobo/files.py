@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 PDF_MAGIC = b"%PDF"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileVerdict:
     """A book file's state and, unless it is readable, why."""
 
