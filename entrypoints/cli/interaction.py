@@ -1,15 +1,16 @@
-"""The progress bar and the prompts of ``kksync sync`` on a terminal (Rich, loaded only for sync)."""
+"""The progress bar and the prompts of ``kksync sync`` on a terminal (Rich, loaded only to draw them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.prompt import Confirm
+from typing import TYPE_CHECKING
 
 from application.reports import BookReport, Question
 from entrypoints.cli.terminal import err
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 class ProgressBar:
@@ -22,6 +23,9 @@ class ProgressBar:
     def __init__(self, total: int | None, enabled: bool) -> None:
         self.progress: Progress | None = None
         if enabled:
+            # Imported here: a piped or --json run draws no bar and never pays for Rich's progress.
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
             self.progress = Progress(*columns, console=err.console, transient=True)
             self.task = self.progress.add_task("Syncing", total=total)
@@ -72,6 +76,8 @@ class TerminalPrompter:
         with self.bar.paused():
             err.print()
             try:
+                from rich.prompt import Confirm
+
                 return Confirm.ask(question.text, console=err.console, default=False)
             except EOFError:
                 err.print()

@@ -98,3 +98,13 @@ def test_a_syncing_command_never_loads_the_orm(main_device: CopyDevice, command:
     assert "sqlalchemy" in modules
     orm = sorted(m for m in modules if m.startswith("sqlalchemy.orm"))
     assert orm == [], f"kksync {' '.join(command)} imported {orm} (~0.1 s and 6 MiB; the ledger is Core)"
+
+
+def test_a_piped_sync_never_loads_the_progress_bar_or_the_prompts(main_device: CopyDevice) -> None:
+    """No terminal, no bar to draw and nobody to ask: Rich's progress and prompt modules (~20 ms
+    here, a fifth of a second on a Kobo) stay out of the plugin's and scripts' syncs."""
+    layout = main_device()
+    modules, code = modules_after("sync", "--json", "--device", str(layout.root))
+    assert code == 0
+    assert "entrypoints.cli.interaction" in modules
+    assert not {"rich.progress", "rich.prompt"} & modules
