@@ -43,6 +43,7 @@ from adapters.koreader.locations import (
     candidate_files,
     locate,
     read_order,
+    sidecar_folders,
 )
 from adapters.koreader.lua_sandbox import LuaSandbox, shared_sandbox
 from adapters.koreader.lua_values import LuaTable, LuaValue, copy_table
@@ -178,10 +179,8 @@ class SidecarLibrary:
 
     def remove_leftovers(self, document: Path) -> list[Path]:
         """Delete temporary files an interrupted write of this book's sidecar left behind."""
-        hash_enabled = self._hash_enabled()
-        files = candidate_files(self._paths, document, self._digest(document) if hash_enabled else None)
-        sidecars = (files.doc, files.dir, files.hash)
-        folders = dict.fromkeys(os.path.dirname(path) for path in sidecars if path is not None)
+        digest = self._digest(document) if self._hash_enabled() else None
+        folders = dict.fromkeys(sidecar_folders(self._paths, document, digest))
         return [path for folder in folders for path in remove_temp_files(folder)]
 
     def sidecar_candidates(self, document: Path) -> list[Path]:

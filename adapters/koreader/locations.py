@@ -277,6 +277,18 @@ def candidate_files(paths: KOReaderPaths, document: Path, digest: str | None) ->
     )
 
 
+def sidecar_folders(paths: KOReaderPaths, document: Path, digest: str | None) -> list[str]:
+    """The folders kksync writes a book's sidecar in (beside the book, under ``docsettings``, under
+    ``hashdocsettings`` when ``digest`` is given), as text: the folders of ``candidate_files``'
+    ``doc``, ``dir`` and ``hash``, without mapping each of the book's other candidates."""
+    doc_folder = sidecar_naming(paths.document_path(document), paths.kepub_folders)[0]
+    data = paths.data_text
+    folders = [paths.host_text(doc_folder), f"{data}/docsettings{doc_folder}"]
+    if digest is not None:
+        folders.append(f"{data}/hashdocsettings/{digest[:2]}/{digest}.sdr")
+    return folders
+
+
 def read_order(candidates: list[Candidate]) -> list[FoundSidecar]:
     """The existing candidates, newest first as KOReader sorts them (§1.5).
 

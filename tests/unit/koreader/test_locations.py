@@ -12,9 +12,11 @@ from adapters.koreader.locations import (
     Candidate,
     KOReaderPaths,
     MetadataMode,
+    candidate_files,
     legacy_history_name,
     locate,
     read_order,
+    sidecar_folders,
     sidecar_naming,
 )
 
@@ -67,6 +69,19 @@ def test_on_device_paths_are_built_from_the_device_path_with_relative_headers(tm
     assert where.hash is not None
     assert where.hash.path == koreader / f"hashdocsettings/01/{DIGEST}.sdr/metadata.epub.lua"
     assert where.hash.header == f"./hashdocsettings/01/{DIGEST}.sdr/metadata.epub.lua"
+
+
+@pytest.mark.parametrize(
+    "book", ["books/Dune.epub", "books/x.kepub.epub", ".kobo/kepub/ABC123", "books/noext", "Scan.PDF"]
+)
+@pytest.mark.parametrize("digest", [DIGEST, None], ids=["hashed", "unhashed"])
+@pytest.mark.parametrize("desktop", [False, True], ids=["koreader on the kobo", "desktop koreader"])
+def test_leftovers_are_looked_for_in_the_folders_of_the_files_kksync_writes(tmp_path, book, digest, desktop):
+    layout, root = device(tmp_path)
+    paths = KOReaderPaths(layout, tmp_path / "desktop" if desktop else layout.koreader_dir)
+    files = candidate_files(paths, root / book, digest)
+    written = [path for path in (files.doc, files.dir, files.hash) if path is not None]
+    assert sidecar_folders(paths, root / book, digest) == [os.path.dirname(path) for path in written]
 
 
 def test_kepubs_use_the_kobo_plugin_names_in_every_mode(tmp_path):
