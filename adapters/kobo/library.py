@@ -132,7 +132,7 @@ class NickelLibrary:
                 if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - pysqlite always is
                     raise DeviceError("unexpected database driver")
                 present = [name for name in (*KEY_COLUMNS, *BOOK_COLUMNS) if tables.has(name)]
-                columns = ", ".join(f'"{name}"' for name in present)  # as stored: repr tells 1 from '1'
+                columns = ", ".join(f'"{name}"' for name in present)  # as stored, not converted
                 rows = driver.execute(
                     _book_rows(columns, only.format(column="ContentID")), parameters
                 ).fetchall()
