@@ -154,9 +154,11 @@ class ChangeDetector:
         self.rows: dict[str, object] = {}
         self.chapters: dict[str, object] = {}
         self.files: dict[str, tuple[int, int, int] | None] = {}
-        self.documents: dict[str, Path] = {}
+        self.documents: dict[str, str] = {}
+        """Each book's file as text (kept for the daemon's life: a ``Path`` each cost ~250 B more)."""
         self.sidecars: dict[str, str] = {}
-        self.folders: dict[str, set[str]] = {}
+        self.folders: dict[str, str | set[str]] = {}
+        """Folder -> the book whose sidecar may be in it; a set only for a folder books share."""
         self.highlights: dict[str, str] = {}
         self.removed: set[str] = set()
         """The books the last ``changed`` found gone from Nickel's database (forgotten here)."""
@@ -183,13 +185,13 @@ class ChangeDetector:
         for book in books:
             book_id = book.book_id
             self.rows[book_id], self.chapters[book_id] = rows.get(book_id, ""), chapters.get(book_id, "")
-            self.documents[book_id] = book.file_path
+            self.documents[book_id] = str(book.file_path)
             self.files[book_id] = _file(book.file_path)
             self.sidecars[book_id] = service.koreader.fingerprint(book.file_path)
             self.highlights[book_id] = highlights.get(book_id, "")
             if callable(candidates):
                 for path in candidates(book.file_path):
-                    self.folders.setdefault(str(path.parent), set()).add(book_id)
+                    self._note_folder(str(path.parent), book_id)
 
     def changed(self, service: SyncService, paths: Iterable[str] | None = None) -> list[str]:
         """Books whose rows, book file or sidecar files differ from the snapshot (new books included).
@@ -208,7 +210,7 @@ class ChangeDetector:
                 changed.add(book_id)
         for book_id in self._sidecar_suspects(touched):
             if book_id in self.documents and service.koreader.fingerprint(
-                self.documents[book_id]
+                Path(self.documents[book_id])
             ) != self.sidecars.get(book_id):
                 changed.add(book_id)
         return sorted(changed)
@@ -253,8 +255,21 @@ class ChangeDetector:
             books = self.folders.get(str(Path(path).parent))
             if books is None:
                 return list(self.documents)  # history.lua, settings or a new folder: look at every book
-            suspects |= books
+            if isinstance(books, str):
+                suspects.add(books)
+            else:
+                suspects |= books
         return suspects
+
+    def _note_folder(self, folder: str, book_id: str) -> None:
+        """Most folders hold one book's sidecar (its own ``.sdr``): no set for those."""
+        known = self.folders.get(folder)
+        if known is None or known == book_id:
+            self.folders[folder] = book_id
+        elif isinstance(known, set):
+            known.add(book_id)
+        else:
+            self.folders[folder] = {known, book_id}
 
 
 def _digests(service: SyncService, chapters: bool, book_ids: list[str] | None = None) -> dict[str, object]:
@@ -267,7 +282,7 @@ def _digests(service: SyncService, chapters: bool, book_ids: list[str] | None = 
     return {book.book_id: repr(book) for book in books}
 
 
-def _file(path: Path) -> tuple[int, int, int] | None:
+def _file(path: str | Path) -> tuple[int, int, int] | None:
     """A book file's size and times; not its inode, which FAT renumbers (see ``FileStamp``)."""
     try:
         found = os.stat(path)
