@@ -156,19 +156,28 @@ class RpcMethods:
         book_id = self._book_id_for(path)
         if book_id is None:
             return {"book": None, "questions": []}
-        with self._open_lock:
-            self.host.service.open_books.discard(book_id)
         settings = self.host.settings
         if not (settings.sync_reading_state and settings.enable_auto_sync):
+            self._forget_open(book_id)
             return {"book": None, "questions": []}
 
         def sync(service: SyncService) -> BookReport:
+            # Closed on the worker, in turn: a watcher batch already queued still leaves the book
+            # alone, and this sync is the one that writes it (and says so in its answer).
+            self._forget_open(book_id)
             report = service.sync_book(book_id, NobodyToAsk())
             self._refresh(service, [book_id])
             return report
 
-        report = self.host.run(sync)
+        try:
+            report = self.host.run(sync)
+        finally:  # busy or stopping: the book is closed all the same, the next change syncs it
+            self._forget_open(book_id)
         return {"book": book_report_json(report), "questions": _questions_of(report)}
+
+    def _forget_open(self, book_id: str) -> None:
+        with self._open_lock:
+            self.host.service.open_books.discard(book_id)
 
     def _refresh(self, service: SyncService, book_ids: list[str]) -> None:
         if self.memory is not None:
