@@ -17,6 +17,7 @@ from adapters.epub.annotation_positions import EpubAnnotationPlacer
 from adapters.kobo.bookmarks import NickelBookmarks
 from adapters.koreader import SidecarLibrary
 from adapters.koreader.annotations import SidecarAnnotations
+from adapters.koreader.lua_values import LuaTable
 from application.annotation_records import KOReaderAnnotationChanges, NewKOReaderAnnotation
 from application.reports import BookReport
 from application.service import NobodyToAsk
@@ -65,7 +66,7 @@ def sidecar_store(device: Path) -> SidecarAnnotations:
     return SidecarAnnotations(SidecarLibrary(DeviceLayout(device)))
 
 
-def sidecar_table(device: Path) -> dict[object, object]:
+def sidecar_table(device: Path) -> LuaTable:
     from adapters.device import DeviceLayout
 
     loaded = SidecarLibrary(DeviceLayout(device)).load(book_file(device))

@@ -12,6 +12,7 @@ import pytest
 from adapters.device import DeviceLayout
 from adapters.koreader import SidecarLibrary
 from adapters.koreader.lua_sandbox import LuaSandbox
+from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from application.errors import SidecarError
 from application.records import KOReaderWrite
@@ -219,7 +220,7 @@ def test_the_metadata_mode_is_reread_when_koreaders_settings_change(tmp_path):
 def test_history_time_comes_from_history_lua_by_device_path(tmp_path):
     kobo = Kobo(tmp_path)
     put(kobo.doc_sidecar(), CURRENT_ANNOTATIONS)
-    history = {
+    history: LuaTable = {
         1: {"file": "/mnt/onboard/books/Other.epub", "time": 1},
         2: {"file": "/mnt/onboard/books/Dune.epub", "time": 1767225600},
     }

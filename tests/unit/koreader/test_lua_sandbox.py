@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.koreader.lua_sandbox import MAX_FILE_BYTES, LuaSandbox
+from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from application.errors import SidecarError
 
@@ -116,7 +117,7 @@ def test_slow_concatenations_stop_on_the_time_limit(source):
 
 
 def test_a_sidecar_with_5000_annotations_still_reads():
-    annotations = {
+    annotations: LuaTable = {
         index: {
             "chapter": f"Chapter {index // 40}",
             "datetime": "2026-02-20 18:08:13",
@@ -128,7 +129,11 @@ def test_a_sidecar_with_5000_annotations_still_reads():
         }
         for index in range(1, 5001)
     }
-    table = {"annotations": annotations, "doc_path": "/mnt/onboard/books/Dune.epub", "percent_finished": 0.5}
+    table: LuaTable = {
+        "annotations": annotations,
+        "doc_path": "/mnt/onboard/books/Dune.epub",
+        "percent_finished": 0.5,
+    }
     text = render_settings_file(table, "/mnt/onboard/books/Dune.sdr/metadata.epub.lua")
     assert SANDBOX.load_text(text, "metadata.epub.lua") == table
 
