@@ -14,7 +14,7 @@ from importlinter import Contract, ContractCheck, fields, output
 from importlinter.domain.imports import Module
 
 
-class StandardLibraryOnlyContract(Contract):  # type: ignore[misc]
+class StandardLibraryOnlyContract(Contract):
     """``source_modules`` (and everything under them) import nothing but the standard library."""
 
     type_name = "standard library only"
