@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,6 +14,7 @@ from adapters.kobo.bookmarks import NickelBookmarks
 from adapters.koreader import SidecarLibrary
 from adapters.koreader.annotations import SidecarAnnotations
 from adapters.koreader.locations import KOReaderPaths, MetadataMode, locate
+from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from adapters.koreader.partial_md5 import partial_md5
 from application.annotation_records import (
@@ -150,7 +150,7 @@ class SidecarHarness:
         self.document.parent.mkdir()
         self.document.write_bytes(b"PK" * 4000)
 
-    def seed(self, table: dict[str, Any]) -> None:
+    def seed(self, table: LuaTable) -> None:
         spot = locate(KOReaderPaths(self.layout, self.data), self.document, partial_md5(self.document))
         path = spot.target(MetadataMode.DOC, doc_folder_writable=True).path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +162,7 @@ class FakeSidecarHarness:
         self.store = FakeKOReaderAnnotations()
         self.document = tmp_path / "Art of War.kepub.epub"
 
-    def seed(self, table: dict[str, Any]) -> None:
+    def seed(self, table: LuaTable) -> None:
         self.store.legacy.add(self.document)
         self.store.items[self.document] = []
 

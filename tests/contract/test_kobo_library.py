@@ -185,8 +185,9 @@ def test_a_write_reads_back_as_written(harness: Harness) -> None:
     assert (after.percent_read, after.read_status) == (77, 1)
     assert after.date_last_read == datetime(2025, 6, 1, 10, 30, 45, tzinfo=UTC)
     assert (after.bookmark.zip_path, after.bookmark.span) == (chapter.zip_path, "kobo.3.1")
-    assert after.chapter(chapter.zip_path) is not None
-    assert after.chapter(chapter.zip_path).percent_read == 55  # type: ignore[union-attr]
+    chapter_after = after.chapter(chapter.zip_path)
+    assert chapter_after is not None
+    assert chapter_after.percent_read == 55
     assert [c.percent_read for c in after.chapters[:2]] == [c.percent_read for c in book.chapters[:2]]
 
 

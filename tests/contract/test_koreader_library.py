@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pytest
 
 from adapters.device import DeviceLayout
 from adapters.koreader import SidecarLibrary
 from adapters.koreader.locations import KOReaderPaths, MetadataMode, locate
+from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from adapters.koreader.partial_md5 import partial_md5
 from application.errors import SidecarError
@@ -20,7 +21,7 @@ from application.records import KOReaderWrite
 from tests.fakes.koreader import FakeKOReaderLibrary
 
 READ_AT = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
-SEEDED = {
+SEEDED: LuaTable = {
     "cre_dom_version": 20240114,
     "doc_pages": 417,
     "last_xpointer": "/body/DocFragment[12]/body/p[3]/text().0",
@@ -34,11 +35,12 @@ PULL = KOReaderWrite(
 
 
 class Harness(Protocol):
-    library: KOReaderLibrary
+    @property
+    def library(self) -> KOReaderLibrary: ...  # read-only, so each harness may hold its own kind
 
     def book(self, name: str) -> Path: ...
 
-    def seed(self, document: Path, table: dict[str, Any], history_time: datetime | None = None) -> None: ...
+    def seed(self, document: Path, table: LuaTable, history_time: datetime | None = None) -> None: ...
 
     def corrupt(self, document: Path) -> None: ...
 
@@ -69,10 +71,12 @@ class DeviceHarness:
         spot.path.parent.mkdir(parents=True, exist_ok=True)
         return spot.path
 
-    def seed(self, document: Path, table: dict[str, Any], history_time: datetime | None = None) -> None:
+    def seed(self, document: Path, table: LuaTable, history_time: datetime | None = None) -> None:
         self._spot(document).write_bytes(render_settings_file(table, "seeded"))
         if history_time is not None:
-            entry = {"file": self.layout.to_device(document), "time": int(history_time.timestamp())}
+            on_device = self.layout.to_device(document)
+            assert on_device is not None, f"{document} is not on the Kobo"
+            entry: LuaTable = {"file": on_device, "time": int(history_time.timestamp())}
             (self.data / "history.lua").write_bytes(render_settings_file({1: entry}, "./history.lua"))
 
     def corrupt(self, document: Path) -> None:
@@ -87,7 +91,7 @@ class FakeHarness:
     def book(self, name: str) -> Path:
         return self.root / "books" / name
 
-    def seed(self, document: Path, table: dict[str, Any], history_time: datetime | None = None) -> None:
+    def seed(self, document: Path, table: LuaTable, history_time: datetime | None = None) -> None:
         self.library.seed(document, table, history_time=history_time)
 
     def corrupt(self, document: Path) -> None:
@@ -101,13 +105,13 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
     return DeviceHarness(tmp_path, MetadataMode(request.param))
 
 
-def test_a_book_without_sidecar_has_no_state(harness: Harness):
+def test_a_book_without_sidecar_has_no_state(harness: Harness) -> None:
     state = harness.library.read(harness.book("New.epub"))
     assert not state.exists
     assert state.sidecar is None and state.last_xpointer is None and state.updated_at is None
 
 
-def test_a_seeded_sidecar_is_read(harness: Harness):
+def test_a_seeded_sidecar_is_read(harness: Harness) -> None:
     document = harness.book("Dune.epub")
     harness.seed(document, SEEDED)
     state = harness.library.read(document)
@@ -119,7 +123,7 @@ def test_a_seeded_sidecar_is_read(harness: Harness):
     assert state.partial_md5 == SEEDED["partial_md5_checksum"]
 
 
-def test_the_history_time_is_the_update_time_when_a_sidecar_exists(harness: Harness):
+def test_the_history_time_is_the_update_time_when_a_sidecar_exists(harness: Harness) -> None:
     document = harness.book("Dune.epub")
     harness.seed(document, SEEDED, history_time=READ_AT)
     state = harness.library.read(document)
@@ -127,7 +131,7 @@ def test_the_history_time_is_the_update_time_when_a_sidecar_exists(harness: Harn
     assert state.updated_at == READ_AT
 
 
-def test_without_history_the_sidecar_mtime_is_the_update_time(harness: Harness):
+def test_without_history_the_sidecar_mtime_is_the_update_time(harness: Harness) -> None:
     document = harness.book("Dune.epub")
     harness.seed(document, SEEDED)
     state = harness.library.read(document)
@@ -137,20 +141,21 @@ def test_without_history_the_sidecar_mtime_is_the_update_time(harness: Harness):
     assert abs((datetime.now(UTC) - state.sidecar_mtime).total_seconds()) < 60
 
 
-def test_a_history_entry_without_sidecar_means_nothing_was_read(harness: Harness):
+def test_a_history_entry_without_sidecar_means_nothing_was_read(harness: Harness) -> None:
     if isinstance(harness, DeviceHarness):
         document = harness.book("Dune.epub")
         harness.seed(document, SEEDED, history_time=READ_AT)
         for sidecar in harness.root.rglob("metadata.*.lua"):
             sidecar.unlink()
     else:
+        assert isinstance(harness, FakeHarness)
         document = harness.book("Dune.epub")
-        harness.library.history[document] = READ_AT  # type: ignore[attr-defined]
+        harness.library.history[document] = READ_AT
     state = harness.library.read(document)
     assert not state.exists and state.updated_at is None
 
 
-def test_a_pull_creates_a_sidecar_koreader_reads_back(harness: Harness):
+def test_a_pull_creates_a_sidecar_koreader_reads_back(harness: Harness) -> None:
     document = harness.book("Dune.epub")
     written = harness.library.write(document, PULL)
     state = harness.library.read(document)
@@ -161,7 +166,7 @@ def test_a_pull_creates_a_sidecar_koreader_reads_back(harness: Harness):
     assert state.cre_dom_version == 20240114
 
 
-def test_a_pull_into_an_existing_sidecar_updates_only_its_keys(harness: Harness):
+def test_a_pull_into_an_existing_sidecar_updates_only_its_keys(harness: Harness) -> None:
     document = harness.book("Dune.epub")
     harness.seed(document, SEEDED, history_time=READ_AT)
     harness.library.write(document, PULL)
@@ -171,7 +176,7 @@ def test_a_pull_into_an_existing_sidecar_updates_only_its_keys(harness: Harness)
     assert state.history_time == READ_AT
 
 
-def test_a_pull_without_pointer_keeps_the_old_one(harness: Harness):
+def test_a_pull_without_pointer_keeps_the_old_one(harness: Harness) -> None:
     document = harness.book("Paper.pdf")
     harness.seed(document, SEEDED)
     harness.library.write(document, KOReaderWrite(percent=0.25, status="reading", modified="2026-03-03"))
@@ -180,7 +185,7 @@ def test_a_pull_without_pointer_keeps_the_old_one(harness: Harness):
     assert state.percent_finished == pytest.approx(0.25)
 
 
-def test_repeated_pulls_land_in_the_same_sidecar(harness: Harness):
+def test_repeated_pulls_land_in_the_same_sidecar(harness: Harness) -> None:
     document = harness.book("Dune.epub")
     first = harness.library.write(document, PULL)
     second = harness.library.write(
@@ -190,7 +195,7 @@ def test_repeated_pulls_land_in_the_same_sidecar(harness: Harness):
     assert harness.library.read(document).percent_finished == pytest.approx(0.75)
 
 
-def test_a_broken_sidecar_is_a_sidecar_error_for_reading_and_writing(harness: Harness):
+def test_a_broken_sidecar_is_a_sidecar_error_for_reading_and_writing(harness: Harness) -> None:
     document = harness.book("Broken.epub")
     harness.corrupt(document)
     with pytest.raises(SidecarError, match="Broken"):
@@ -200,14 +205,14 @@ def test_a_broken_sidecar_is_a_sidecar_error_for_reading_and_writing(harness: Ha
 
 
 @pytest.mark.parametrize("percent", [-0.1, 1.5, float("nan")])
-def test_progress_outside_zero_to_one_is_refused(harness: Harness, percent: float):
+def test_progress_outside_zero_to_one_is_refused(harness: Harness, percent: float) -> None:
     document = harness.book("Dune.epub")
     with pytest.raises(SidecarError):
         harness.library.write(document, KOReaderWrite(percent, "reading", "2026-03-03"))
     assert not harness.library.read(document).exists
 
 
-def test_the_fingerprint_stays_while_nothing_changes_and_moves_with_any_change(harness: Harness):
+def test_the_fingerprint_stays_while_nothing_changes_and_moves_with_any_change(harness: Harness) -> None:
     document = harness.book("Dune.epub")
     nothing = harness.library.fingerprint(document)
     assert harness.library.fingerprint(document) == nothing

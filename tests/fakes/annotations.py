@@ -10,6 +10,7 @@ from application.annotation_records import (
     KoboAnnotationChanges,
     KoboAnnotationRow,
     KOReaderAnnotationChanges,
+    KOReaderAnnotationEdit,
     KOReaderAnnotationItem,
     KOReaderAnnotations,
     selector_of_span,
@@ -110,7 +111,9 @@ class FakeKOReaderAnnotations:
         wanted = [*changes.deleted, *((edit.pos0, edit.pos1) for edit in changes.edited)]
         if any(spot not in where for spot in wanted):
             raise SidecarError(f"{document.name}: annotations are no longer in the sidecar; nothing written")
-        edits = {(edit.pos0, edit.pos1): edit for edit in changes.edited}
+        edits: dict[tuple[str | None, str | None], KOReaderAnnotationEdit] = {
+            (edit.pos0, edit.pos1): edit for edit in changes.edited
+        }
         kept = []
         for item in items:
             spot = (item.pos0, item.pos1)

@@ -199,8 +199,7 @@ def measure_kepub(oracle: Oracle, engine: Engine, book: Path, tallies: dict[str,
             if record.get("text_xpointer"):
                 starts += [(fragment, name, record["text_xpointer"])]
         elif record["element"] == "img":
-            answer = {"element_id": name, "node_is_text": False}
-            expected = source.expected_span(fragment, answer)
+            expected = source.expected_span(fragment, {"element_id": name, "node_is_text": False})
             pointer = record["element_xpointer"]
             images += [(fragment, expected, pointer), (fragment, expected, pointer + ".0")]
     for fragment, expected, xpointer in starts:
@@ -281,6 +280,11 @@ def _not_after(document: EpubDocument, fragment: int, got: str | None, expected:
 # plain EPUB -------------------------------------------------------------------------------------
 
 
+def _text(element: etree._Element) -> str:
+    """The text inside ``element``: lxml yields ``str`` pieces for parsed markup (its stubs allow bytes)."""
+    return "".join(str(piece) for piece in element.itertext())
+
+
 def plain_cases(book: Path) -> list[tuple[str, int, float, str]]:
     """Nickel-style bookmarks ``<chapter>#point(/1/4/2k/1:0)`` and the book percent Nickel shows.
 
@@ -290,13 +294,13 @@ def plain_cases(book: Path) -> list[tuple[str, int, float, str]]:
     document = EpubContent().open(book)
     with zipfile.ZipFile(book) as archive:
         bodies = [parse_body(archive.read(item.zip_path)) for item in document.spine]
-    lengths = [len("".join(body.itertext())) for body in bodies]
+    lengths = [len(_text(body)) for body in bodies]
     total = sum(lengths)
     cases = []
     for index, (item, body) in enumerate(zip(document.spine, bodies, strict=True)):
         blocks = [child for child in body if isinstance(child.tag, str)]
         for k in (1, len(blocks) // 2 + 1, len(blocks)):
-            before = sum(lengths[:index]) + sum(len("".join(b.itertext())) for b in blocks[: k - 1])
+            before = sum(lengths[:index]) + sum(len(_text(b)) for b in blocks[: k - 1])
             bookmark = f"{item.zip_path}#point(/1/4/{2 * k}/1:0)"
             cases.append((bookmark, index, before / total, str(blocks[k - 1].get("id"))))
     return cases

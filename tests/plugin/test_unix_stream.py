@@ -90,7 +90,11 @@ def test_a_request_and_answers_split_across_writes(stream_module: Any, short_dir
 
 def test_a_silent_daemon_costs_the_timeout_not_a_frozen_reader(stream_module: Any, short_dir: Path) -> None:
     release = threading.Event()
-    thread = serve_once(short_dir / "s", lambda connection: release.wait(5))
+
+    def stay_silent(connection: socket.socket) -> None:
+        release.wait(5)
+
+    thread = serve_once(short_dir / "s", stay_silent)
     stream = connected(stream_module, short_dir / "s", timeout=TIMEOUT)
     started = time.monotonic()
     assert stream.receive(stream, "*l") == (None, "timeout")

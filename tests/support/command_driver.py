@@ -16,12 +16,16 @@ import sys
 import traceback
 from typing import Any
 
+RPC_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("status", {}),
+    ("library.list", {}),
+    ("sync.plan", {}),
+    ("sync.run", {}),
+    ("settings.get", {}),
+]
 RPC_REQUESTS = "".join(
     json.dumps({"jsonrpc": "2.0", "id": number, "method": method, "params": params}) + "\n"
-    for number, (method, params) in enumerate(
-        [("status", {}), ("library.list", {}), ("sync.plan", {}), ("sync.run", {}), ("settings.get", {})],
-        start=1,
-    )
+    for number, (method, params) in enumerate(RPC_CALLS, start=1)
 )
 
 COMMANDS: list[list[str]] = [

@@ -8,12 +8,13 @@ every module outside the project's root packages against ``sys.stdlib_module_nam
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, cast
 
 from importlinter import Contract, ContractCheck, fields, output
+from importlinter.domain.imports import Module
 
 
-class StandardLibraryOnlyContract(Contract):  # type: ignore[misc]
+class StandardLibraryOnlyContract(Contract):
     """``source_modules`` (and everything under them) import nothing but the standard library."""
 
     type_name = "standard library only"
@@ -21,7 +22,9 @@ class StandardLibraryOnlyContract(Contract):  # type: ignore[misc]
 
     def check(self, graph: Any, verbose: bool) -> ContractCheck:
         offending: list[tuple[str, str]] = []
-        for source in self.source_modules:
+        # Contract.__init__ replaces each class-level field with its parsed value on the instance,
+        # which the field's declared type cannot say.
+        for source in cast("list[Module]", self.source_modules):
             modules = {source.name} | set(graph.find_descendants(source.name))
             for importer in sorted(modules):
                 for imported in sorted(graph.find_modules_directly_imported_by(importer)):

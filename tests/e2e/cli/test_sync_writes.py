@@ -172,7 +172,9 @@ def _history_time(layout: DeviceLayout, book_id: str) -> datetime:
     history = read_sidecar(layout.koreader_dir / "history.lua")
     device_path = layout.book_device_path(book_id)
     entry = next(e for e in history.values() if isinstance(e, dict) and e["file"] == device_path)
-    return datetime.fromtimestamp(int(entry["time"]), UTC)  # type: ignore[arg-type]
+    time = entry["time"]
+    assert isinstance(time, int | float), f"history.lua has a time of {time!r}"
+    return datetime.fromtimestamp(int(time), UTC)
 
 
 def _chapter_row_id(rows: dict[str, dict[str, Any]], book_id: str, zip_path: str) -> str:

@@ -17,6 +17,7 @@ from adapters.epub.annotation_positions import EpubAnnotationPlacer
 from adapters.kobo.bookmarks import NickelBookmarks
 from adapters.koreader import SidecarLibrary
 from adapters.koreader.annotations import SidecarAnnotations
+from adapters.koreader.lua_values import LuaTable
 from application.annotation_records import KOReaderAnnotationChanges, NewKOReaderAnnotation
 from application.reports import BookReport
 from application.service import NobodyToAsk
@@ -65,7 +66,7 @@ def sidecar_store(device: Path) -> SidecarAnnotations:
     return SidecarAnnotations(SidecarLibrary(DeviceLayout(device)))
 
 
-def sidecar_table(device: Path) -> dict[object, object]:
+def sidecar_table(device: Path) -> LuaTable:
     from adapters.device import DeviceLayout
 
     loaded = SidecarLibrary(DeviceLayout(device)).load(book_file(device))
@@ -77,7 +78,7 @@ def fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def tables_but_bookmark(db: Path) -> dict[str, list[tuple[object, ...]]]:
+def tables_but_bookmark(db: Path) -> dict[str, list[str]]:
     with closing(sqlite3.connect(db)) as connection:
         connection.text_factory = bytes
         names = [
@@ -85,7 +86,7 @@ def tables_but_bookmark(db: Path) -> dict[str, list[tuple[object, ...]]]:
             for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         ]
         return {
-            name: sorted(map(repr, connection.execute(f'SELECT * FROM "{name}"')))  # type: ignore[arg-type]
+            name: sorted(map(repr, connection.execute(f'SELECT * FROM "{name}"')))
             for name in names
             if name != "Bookmark"
         }
@@ -175,14 +176,16 @@ def test_a_koreader_highlight_reaches_nickel_at_the_same_span_and_offset(device:
     assert (row["Hidden"], row["Published"]) == ("false", "false")
     assert row["UserID"] == "9096560f-fc26-4cb2-9527-dba6803a8055"
     assert len(str(row["BookmarkID"])) == 36 and str(row["DateCreated"]).count(".") == 1
-    assert 0 < float(row["ChapterProgress"]) < 1  # type: ignore[arg-type]
+    progress = row["ChapterProgress"]
+    assert isinstance(progress, float) and 0 < progress < 1
     after = sidecar_table(device)
     assert {k: v for k, v in after.items() if k not in OWNED_KEYS} == {
         k: v for k, v in table_before.items() if k not in OWNED_KEYS
     }
     rows_now = NickelBookmarks(device / ".kobo" / "KoboReader.sqlite").annotations(BOOK)
     assert len(rows_now) == 5
-    assert sync(device).annotations.changes == []  # type: ignore[union-attr]
+    again = sync(device).annotations
+    assert again is not None and again.changes == []
 
 
 def test_a_highlight_deleted_in_koreader_is_deleted_in_nickel_only_when_proven(device: Path) -> None:
@@ -199,7 +202,8 @@ def test_a_highlight_deleted_in_koreader_is_deleted_in_nickel_only_when_proven(d
     assert report.annotations is not None and report.annotations.deleted_from_kobo == 1
     assert len(kobo_rows(device)) == 3
     assert all("attribution" not in str(row["Text"]) for row in kobo_rows(device))
-    assert sync(device).annotations.changes == []  # type: ignore[union-attr]
+    again = sync(device).annotations
+    assert again is not None and again.changes == []
 
 
 def test_an_edited_nickel_note_replaces_the_koreader_note(device: Path) -> None:
@@ -213,7 +217,8 @@ def test_an_edited_nickel_note_replaces_the_koreader_note(device: Path) -> None:
     assert report.annotations is not None and report.annotations.changed_on_koreader == 1
     notes = {item.note for item in sidecar_store(device).annotations(book_file(device)).items}
     assert notes == {"Such a cool quote! Amazing!", "Changed on the Kobo", None}
-    assert sync(device).annotations.changes == []  # type: ignore[union-attr]
+    again = sync(device).annotations
+    assert again is not None and again.changes == []
 
 
 def test_the_dry_run_lists_every_change_and_writes_nothing(device: Path) -> None:

@@ -60,7 +60,9 @@ def kobo_percent(device: Path, book_id: str) -> int:
 
 def koreader_chapter(daemon: RunningDaemon, book_id: str) -> str | None:
     [book] = daemon.result("sync.plan", {"books": [book_id]})["books"]
-    return book["koreader"]["chapter"]
+    chapter = book["koreader"]["chapter"]
+    assert chapter is None or isinstance(chapter, str), f"sync.plan gave a chapter of {chapter!r}"
+    return chapter
 
 
 def test_a_nickel_side_change_is_pulled_into_koreader(daemon: RunningDaemon) -> None:

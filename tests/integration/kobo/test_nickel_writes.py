@@ -174,8 +174,8 @@ def test_a_folder_the_process_cannot_write_is_read_only(
     real_access = os.access
     folder = layout.database.parent
 
-    def access(path: object, mode: int) -> bool:  # what os.access says for a non-root user
-        return False if Path(str(path)) == folder and mode == os.W_OK else real_access(path, mode)  # type: ignore[arg-type]
+    def access(path: str | os.PathLike[str], mode: int) -> bool:  # what os.access says for a non-root user
+        return False if Path(path) == folder and mode == os.W_OK else real_access(path, mode)
 
     monkeypatch.setattr("adapters.kobo.library.os.access", access)
     with pytest.raises(ReadOnlyDatabase, match=str(folder)):

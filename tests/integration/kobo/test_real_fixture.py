@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,9 +21,9 @@ CHAPTER_3 = "/mnt/onboard/Sun Tzu/Art of War, The - Sun Tzu.kepub.epub!!epub/tex
 
 
 @pytest.fixture
-def library(tmp_path: Path) -> NickelLibrary:
+def library(tmp_path: Path) -> Iterator[NickelLibrary]:
     nickel = NickelLibrary(device_with_real_fixture(tmp_path))
-    yield nickel  # type: ignore[misc]
+    yield nickel
     nickel.close()
 
 

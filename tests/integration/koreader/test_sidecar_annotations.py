@@ -4,7 +4,6 @@ books refused, and an annotation write that keeps every other key and the header
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,6 +11,7 @@ from adapters.device import DeviceLayout
 from adapters.koreader import SidecarLibrary
 from adapters.koreader.annotations import SidecarAnnotations
 from adapters.koreader.locations import KOReaderPaths, MetadataMode, locate
+from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from adapters.koreader.partial_md5 import partial_md5
 from application.annotation_records import KOReaderAnnotationChanges, NewKOReaderAnnotation
@@ -43,7 +43,7 @@ class Device:
             .path
         )
 
-    def seed(self, table: dict[str, Any]) -> bytes:
+    def seed(self, table: LuaTable) -> bytes:
         self.sidecar.parent.mkdir(parents=True, exist_ok=True)
         content = render_settings_file(table, str(self.sidecar))
         self.sidecar.write_bytes(content)
@@ -108,21 +108,27 @@ def test_an_old_dom_book_is_not_written(device: Device) -> None:
 
 
 def test_writing_annotations_changes_only_the_owned_keys(device: Device) -> None:
-    others = {
+    old_entry: LuaTable = {
+        "pos0": P1,
+        "pos1": P1,
+        "text": "old",
+        "drawer": "lighten",
+        "datetime": "d",
+        "page": P1,
+    }
+    others: LuaTable = {
         "cre_dom_version": 20240114,
         "last_xpointer": "/body/DocFragment[3]/body/p[2]/text().4",
         "percent_finished": 0.059952038369305,
         "summary": {"status": "reading", "modified": "2026-02-19"},
         "stats": {"pages": 417, "title": "Book"},
-        "annotations": {
-            1: {"pos0": P1, "pos1": P1, "text": "old", "drawer": "lighten", "datetime": "d", "page": P1}
-        },
+        "annotations": {1: old_entry},
     }
     device.seed(others)
     device.store.apply(device.book, KOReaderAnnotationChanges(added=(NEW,)))
     expected = dict(others)
     expected["annotations"] = {
-        1: others["annotations"][1],
+        1: old_entry,
         2: {"pos0": P0, "pos1": P1, "page": P0, "text": "twenty characters ok", "color": "yellow",
             "drawer": "lighten", "datetime": "2026-11-30 10:00:00"},
     }  # fmt: skip

@@ -6,12 +6,14 @@ import difflib
 import os
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from adapters.device import DeviceLayout
 from adapters.koreader import SidecarLibrary
 from adapters.koreader.lua_sandbox import LuaSandbox
+from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from application.errors import SidecarError
 from application.records import KOReaderWrite
@@ -63,7 +65,7 @@ def changed_lines(before: bytes, after: bytes) -> list[str]:
     return sorted(line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
-def test_a_pull_into_a_sidecar_with_annotations_changes_only_the_owned_keys(tmp_path):
+def test_a_pull_into_a_sidecar_with_annotations_changes_only_the_owned_keys(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     sidecar = put(kobo.doc_sidecar(), CURRENT_ANNOTATIONS)
     assert kobo.library.write(kobo.book(), PULL) == sidecar
@@ -83,7 +85,7 @@ def test_a_pull_into_a_sidecar_with_annotations_changes_only_the_owned_keys(tmp_
     assert sidecar.with_name("metadata.epub.lua.old").read_bytes() == CURRENT_ANNOTATIONS
 
 
-def test_a_legacy_bookmarks_sidecar_keeps_every_other_byte(tmp_path):
+def test_a_legacy_bookmarks_sidecar_keeps_every_other_byte(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path, mode="dir")
     sidecar = put(kobo.dir_sidecar("Old Book"), LEGACY_BOOKMARKS)
     kobo.library.write(kobo.book("Old Book.epub"), KOReaderWrite(0.25, "reading", "2026-03-02"))
@@ -100,7 +102,7 @@ def test_a_legacy_bookmarks_sidecar_keeps_every_other_byte(tmp_path):
     )
 
 
-def test_a_sidecar_written_within_the_last_minute_is_not_rotated(tmp_path):
+def test_a_sidecar_written_within_the_last_minute_is_not_rotated(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     sidecar = put(kobo.doc_sidecar(), CURRENT_ANNOTATIONS, age_seconds=10)
     backup = put(sidecar.with_name("metadata.epub.lua.old"), LEGACY_BOOKMARKS, age_seconds=HOUR)
@@ -109,7 +111,7 @@ def test_a_sidecar_written_within_the_last_minute_is_not_rotated(tmp_path):
     assert b"DocFragment[20]" in sidecar.read_bytes()
 
 
-def test_a_new_sidecar_is_complete_and_loads_in_koreaders_luajit(tmp_path):
+def test_a_new_sidecar_is_complete_and_loads_in_koreaders_luajit(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     written = kobo.library.write(kobo.book(), PULL)
     content = written.read_bytes()
@@ -121,14 +123,14 @@ def test_a_new_sidecar_is_complete_and_loads_in_koreaders_luajit(tmp_path):
     assert sorted(p.name for p in written.parent.iterdir()) == ["metadata.epub.lua"]
 
 
-def test_dir_mode_headers_use_koreaders_relative_data_dir(tmp_path):
+def test_dir_mode_headers_use_koreaders_relative_data_dir(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path, mode="dir")
     written = kobo.library.write(kobo.book(), PULL)
     assert written == kobo.dir_sidecar()
     assert written.read_bytes().startswith(b"-- ./docsettings/mnt/onboard/books/Dune.sdr/metadata.epub.lua\n")
 
 
-def test_the_newest_copy_is_read_even_in_another_location(tmp_path):
+def test_the_newest_copy_is_read_even_in_another_location(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     put(kobo.doc_sidecar(), CURRENT_ANNOTATIONS, age_seconds=2 * HOUR)
     newer = put(
@@ -138,7 +140,7 @@ def test_the_newest_copy_is_read_even_in_another_location(tmp_path):
     assert (state.sidecar, state.status) == (newer, "abandoned")
 
 
-def test_a_pull_goes_to_the_preferred_place_and_wins_there(tmp_path):
+def test_a_pull_goes_to_the_preferred_place_and_wins_there(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     other = put(
         kobo.dir_sidecar(), CURRENT_ANNOTATIONS.replace(b'"reading"', b'"abandoned"'), age_seconds=HOUR
@@ -151,7 +153,7 @@ def test_a_pull_goes_to_the_preferred_place_and_wins_there(tmp_path):
     assert b"Book One: Dune" in written.read_bytes()  # annotations carried over from the copy it read
 
 
-def test_a_copy_dated_in_the_future_does_not_hide_the_pull(tmp_path):
+def test_a_copy_dated_in_the_future_does_not_hide_the_pull(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     put(kobo.dir_sidecar(), CURRENT_ANNOTATIONS, age_seconds=-HOUR)
     written = kobo.library.write(kobo.book(), PULL)
@@ -159,7 +161,7 @@ def test_a_copy_dated_in_the_future_does_not_hide_the_pull(tmp_path):
     assert written.stat().st_mtime > kobo.dir_sidecar().stat().st_mtime
 
 
-def test_a_broken_primary_falls_back_to_its_backup_but_is_never_overwritten(tmp_path):
+def test_a_broken_primary_falls_back_to_its_backup_but_is_never_overwritten(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     broken = put(kobo.doc_sidecar(), b"return {", age_seconds=60)
     put(broken.with_name("metadata.epub.lua.old"), CURRENT_ANNOTATIONS, age_seconds=HOUR)
@@ -170,7 +172,7 @@ def test_a_broken_primary_falls_back_to_its_backup_but_is_never_overwritten(tmp_
     assert broken.with_name("metadata.epub.lua.old").read_bytes() == CURRENT_ANNOTATIONS
 
 
-def test_an_empty_primary_is_skipped_and_does_not_replace_a_good_backup(tmp_path):
+def test_an_empty_primary_is_skipped_and_does_not_replace_a_good_backup(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     empty = put(kobo.doc_sidecar(), b"", age_seconds=HOUR)
     backup = put(empty.with_name("metadata.epub.lua.old"), CURRENT_ANNOTATIONS, age_seconds=2 * HOUR)
@@ -180,11 +182,13 @@ def test_an_empty_primary_is_skipped_and_does_not_replace_a_good_backup(tmp_path
     assert b"Book One: Dune" in empty.read_bytes()
 
 
-def test_a_failed_write_leaves_the_sidecar_and_no_temporary_file(tmp_path, monkeypatch):
+def test_a_failed_write_leaves_the_sidecar_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kobo = Kobo(tmp_path)
     sidecar = put(kobo.doc_sidecar(), CURRENT_ANNOTATIONS, age_seconds=10)
 
-    def full_disk(*args, **kwargs):
+    def full_disk(*args: object, **kwargs: object) -> NoReturn:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
@@ -194,7 +198,9 @@ def test_a_failed_write_leaves_the_sidecar_and_no_temporary_file(tmp_path, monke
     assert sorted(p.name for p in sidecar.parent.iterdir()) == ["metadata.epub.lua"]
 
 
-def test_doc_mode_falls_back_to_dir_when_the_book_folder_is_read_only(tmp_path, monkeypatch):
+def test_doc_mode_falls_back_to_dir_when_the_book_folder_is_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kobo = Kobo(tmp_path)
     book = kobo.book()
     books_folder = str(book.parent)
@@ -207,7 +213,7 @@ def test_doc_mode_falls_back_to_dir_when_the_book_folder_is_read_only(tmp_path, 
     assert not kobo.doc_sidecar().parent.exists()
 
 
-def test_the_metadata_mode_is_reread_when_koreaders_settings_change(tmp_path):
+def test_the_metadata_mode_is_reread_when_koreaders_settings_change(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     assert kobo.library.write(kobo.book(), PULL) == kobo.doc_sidecar()
     kobo.set_mode("hash")
@@ -216,10 +222,10 @@ def test_the_metadata_mode_is_reread_when_koreaders_settings_change(tmp_path):
     assert kobo.library.read(kobo.book()).sidecar == written
 
 
-def test_history_time_comes_from_history_lua_by_device_path(tmp_path):
+def test_history_time_comes_from_history_lua_by_device_path(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     put(kobo.doc_sidecar(), CURRENT_ANNOTATIONS)
-    history = {
+    history: LuaTable = {
         1: {"file": "/mnt/onboard/books/Other.epub", "time": 1},
         2: {"file": "/mnt/onboard/books/Dune.epub", "time": 1767225600},
     }
@@ -229,7 +235,7 @@ def test_history_time_comes_from_history_lua_by_device_path(tmp_path):
     assert state.history_time.isoformat() == "2026-01-01T00:00:00+00:00"
 
 
-def test_a_broken_history_falls_back_to_the_sidecar_mtime(tmp_path):
+def test_a_broken_history_falls_back_to_the_sidecar_mtime(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     put(kobo.doc_sidecar(), CURRENT_ANNOTATIONS)
     (kobo.data / "history.lua").write_bytes(b"return {")
@@ -237,7 +243,7 @@ def test_a_broken_history_falls_back_to_the_sidecar_mtime(tmp_path):
     assert state.history_time is None and state.updated_at == state.sidecar_mtime
 
 
-def test_a_desktop_koreader_data_dir_uses_host_paths(tmp_path):
+def test_a_desktop_koreader_data_dir_uses_host_paths(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     desktop = tmp_path / "config" / "koreader"
     desktop.mkdir(parents=True)
@@ -252,7 +258,7 @@ def test_a_desktop_koreader_data_dir_uses_host_paths(tmp_path):
     assert LuaSandbox().load_text(written.read_bytes(), "desktop")["doc_path"] == str(book)
 
 
-def test_candidates_for_watching_include_every_location(tmp_path):
+def test_candidates_for_watching_include_every_location(tmp_path: Path) -> None:
     kobo = Kobo(tmp_path)
     candidates = kobo.library.sidecar_candidates(kobo.book())
     assert kobo.doc_sidecar() in candidates and kobo.dir_sidecar() in candidates

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -19,7 +19,7 @@ from adapters.epub.archive import BookArchive
 from adapters.koreader.lua_sandbox import LuaSandbox
 from adapters.ledger.sql_ledger import SqlLedger
 from application.reports import RunReport
-from application.service import NobodyToAsk
+from application.service import NobodyToAsk, SyncService
 from application.settings import Settings
 from entrypoints.container import build_container
 from entrypoints.demo.run import build_demo_device
@@ -67,7 +67,10 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
     yield Reads(monkeypatch)
 
 
-def run(layout: DeviceLayout, work: Callable[[Any], RunReport]) -> RunReport:
+T = TypeVar("T")
+
+
+def run(layout: DeviceLayout, work: Callable[[SyncService], T]) -> T:
     container = build_container(layout.root, Settings())
     try:
         return work(container.service())

@@ -15,7 +15,7 @@ from tests.unit.domain.strategies import PROPERTY
 ranges = st.sampled_from(
     [TextRange(TextPoint(spine, start), TextPoint(spine, start + 5)) for spine in (0, 3) for start in (0, 7)]
 )
-annotations = st.builds(
+any_annotation = st.builds(
     Annotation,
     kind=st.sampled_from([AnnotationKind.HIGHLIGHT, AnnotationKind.BOOKMARK]),
     range=ranges,
@@ -25,7 +25,7 @@ annotations = st.builds(
     created=st.sampled_from([None, minute(1), minute(2)]),
     modified=st.sampled_from([None, minute(3), minute(4)]),
 )
-sides = st.lists(annotations, max_size=5)
+sides = st.lists(any_annotation, max_size=5)
 
 
 def applied(

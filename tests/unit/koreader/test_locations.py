@@ -42,11 +42,11 @@ DIGEST = "0123456789abcdef0123456789abcdef"
         ("/mnt/onboard/.hidden/noext", "/mnt/onboard/.sdr", "metadata.hidden/noext.lua"),
     ],
 )
-def test_sidecar_folder_and_file_names(document, folder, name):
+def test_sidecar_folder_and_file_names(document: str, folder: str, name: str) -> None:
     assert sidecar_naming(document) == (folder, name)
 
 
-def test_legacy_history_name():
+def test_legacy_history_name() -> None:
     assert legacy_history_name("/mnt/onboard/books/foo.epub") == "[#mnt#onboard#books#] foo.epub.lua"
 
 
@@ -56,7 +56,7 @@ def device(tmp_path: Path) -> tuple[DeviceLayout, Path]:
     return DeviceLayout(root), root
 
 
-def test_on_device_paths_are_built_from_the_device_path_with_relative_headers(tmp_path):
+def test_on_device_paths_are_built_from_the_device_path_with_relative_headers(tmp_path: Path) -> None:
     layout, root = device(tmp_path)
     paths = KOReaderPaths(layout, layout.koreader_dir)
     where = locate(paths, root / "books" / "Dune.epub", DIGEST)
@@ -76,7 +76,9 @@ def test_on_device_paths_are_built_from_the_device_path_with_relative_headers(tm
 )
 @pytest.mark.parametrize("digest", [DIGEST, None], ids=["hashed", "unhashed"])
 @pytest.mark.parametrize("desktop", [False, True], ids=["koreader on the kobo", "desktop koreader"])
-def test_leftovers_are_looked_for_in_the_folders_of_the_files_kksync_writes(tmp_path, book, digest, desktop):
+def test_leftovers_are_looked_for_in_the_folders_of_the_files_kksync_writes(
+    tmp_path: Path, book: str, digest: str | None, desktop: bool
+) -> None:
     layout, root = device(tmp_path)
     paths = KOReaderPaths(layout, tmp_path / "desktop" if desktop else layout.koreader_dir)
     files = candidate_files(paths, root / book, digest)
@@ -84,7 +86,7 @@ def test_leftovers_are_looked_for_in_the_folders_of_the_files_kksync_writes(tmp_
     assert sidecar_folders(paths, root / book, digest) == [os.path.dirname(path) for path in written]
 
 
-def test_kepubs_use_the_kobo_plugin_names_in_every_mode(tmp_path):
+def test_kepubs_use_the_kobo_plugin_names_in_every_mode(tmp_path: Path) -> None:
     layout, root = device(tmp_path)
     where = locate(KOReaderPaths(layout, layout.koreader_dir), root / ".kobo" / "kepub" / "ABC123", DIGEST)
     assert where.doc.path == root / ".kobo/kepub/ABC123.sdr/metadata.epub.lua"
@@ -92,7 +94,7 @@ def test_kepubs_use_the_kobo_plugin_names_in_every_mode(tmp_path):
     assert where.hash is not None and where.hash.path.name == "metadata.epub.lua"
 
 
-def test_a_desktop_koreader_uses_host_paths_and_absolute_headers(tmp_path):
+def test_a_desktop_koreader_uses_host_paths_and_absolute_headers(tmp_path: Path) -> None:
     layout, root = device(tmp_path)
     desktop = tmp_path / "config" / "koreader"
     where = locate(KOReaderPaths(layout, desktop), root / "books" / "Dune.epub", None)
@@ -103,7 +105,7 @@ def test_a_desktop_koreader_uses_host_paths_and_absolute_headers(tmp_path):
     assert where.hash is None
 
 
-def test_a_desktop_koreader_names_kepub_sidecars_as_the_plugin_does(tmp_path):
+def test_a_desktop_koreader_names_kepub_sidecars_as_the_plugin_does(tmp_path: Path) -> None:
     """Not KOReader's stock ``<mount>/.sdr/metadata.kobo/kepub/<id>.lua`` (its last dot is in ``.kobo``)."""
     layout, root = device(tmp_path)
     desktop = tmp_path / "config" / "koreader"
@@ -113,7 +115,7 @@ def test_a_desktop_koreader_names_kepub_sidecars_as_the_plugin_does(tmp_path):
     assert where.dir.path == Path(f"{desktop}/docsettings{kepub}.sdr/metadata.epub.lua")
 
 
-def test_the_save_target_per_mode(tmp_path):
+def test_the_save_target_per_mode(tmp_path: Path) -> None:
     layout, root = device(tmp_path)
     where = locate(KOReaderPaths(layout, layout.koreader_dir), root / "books" / "Dune.epub", DIGEST)
     assert where.target(MetadataMode.DOC, doc_folder_writable=True) == where.doc
@@ -135,18 +137,18 @@ def files(tmp_path: Path, mtimes: dict[str, int]) -> list[Candidate]:
     return candidates
 
 
-def test_newest_candidate_first_and_ties_go_to_list_priority(tmp_path):
+def test_newest_candidate_first_and_ties_go_to_list_priority(tmp_path: Path) -> None:
     order = read_order(
         files(tmp_path, {"doc.lua": 1000, "doc.lua.old": 900, "dir.lua": 1000, "hash.lua": 2000})
     )
     assert [found.path.name for found in order] == ["hash.lua", "doc.lua", "dir.lua", "doc.lua.old"]
 
 
-def test_a_backup_never_sorts_ahead_of_its_primary(tmp_path):
+def test_a_backup_never_sorts_ahead_of_its_primary(tmp_path: Path) -> None:
     order = read_order(files(tmp_path, {"doc.lua": 1000, "doc.lua.old": 3000, "dir.lua": 2000}))
     assert [found.path.name for found in order] == ["doc.lua", "doc.lua.old", "dir.lua"]
     assert order[0].mtime == 3000
 
 
-def test_missing_candidates_are_left_out(tmp_path):
+def test_missing_candidates_are_left_out(tmp_path: Path) -> None:
     assert read_order([Candidate(tmp_path / "nothing.lua", 0)]) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.koreader.lua_sandbox import MAX_FILE_BYTES, LuaSandbox
+from adapters.koreader.lua_values import LuaTable
 from adapters.koreader.lua_writer import render_settings_file
 from application.errors import SidecarError
 
@@ -40,13 +41,13 @@ def refusal(text: bytes, name: str = "/books/Hostile.sdr/metadata.epub.lua") -> 
     return message
 
 
-def test_os_execute_is_not_reachable(tmp_path):
+def test_os_execute_is_not_reachable(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     assert "'os'" in refusal(f'os.execute("touch {marker}") return {{a = 1}}'.encode())
     assert not marker.exists()
 
 
-def test_io_open_is_not_reachable(tmp_path):
+def test_io_open_is_not_reachable(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     assert "'io'" in refusal(f'io.open("{victim}", "w"):write("x") return {{a = 1}}'.encode())
     assert not victim.exists()
@@ -69,26 +70,26 @@ def test_io_open_is_not_reachable(tmp_path):
         "xpcall",
     ],
 )
-def test_no_global_function_is_reachable(name):
+def test_no_global_function_is_reachable(name: str) -> None:
     assert f"'{name}'" in refusal(f"local f = {name} return {{a = 1}}".encode())
 
 
-def test_string_methods_are_not_reachable():
+def test_string_methods_are_not_reachable() -> None:
     assert "index a string" in refusal(b'local s = ("x"):rep(10) return {s = s}')
 
 
-def test_an_endless_loop_stops_on_the_instruction_budget():
+def test_an_endless_loop_stops_on_the_instruction_budget() -> None:
     assert "runs too long" in refusal(b"while true do end")
 
 
-def test_a_budget_smaller_than_the_hook_interval_still_stops_a_loop():
+def test_a_budget_smaller_than_the_hook_interval_still_stops_a_loop() -> None:
     small = LuaSandbox(instruction_budget=10)
     with pytest.raises(SidecarError, match="instruction budget"):
         small.load_text(b"while true do end", "tiny budget")
 
 
 @pytest.mark.slow
-def test_slow_instructions_stop_on_the_time_limit():
+def test_slow_instructions_stop_on_the_time_limit() -> None:
     started = time.monotonic()
     with pytest.raises(SidecarError, match=r"runs too long \(took more than \d+ seconds\)") as caught:
         SANDBOX.load_text(SLOW_COMPARISONS, "/books/Hostile.sdr/metadata.epub.lua")
@@ -107,7 +108,7 @@ def test_slow_instructions_stop_on_the_time_limit():
     ],
 )
 @pytest.mark.slow
-def test_slow_concatenations_stop_on_the_time_limit(source):
+def test_slow_concatenations_stop_on_the_time_limit(source: bytes) -> None:
     quick = LuaSandbox(time_limit_seconds=1)
     started = time.monotonic()
     with pytest.raises(SidecarError, match="took more than 1 seconds"):
@@ -115,8 +116,8 @@ def test_slow_concatenations_stop_on_the_time_limit(source):
     assert time.monotonic() - started < HANG_SECONDS
 
 
-def test_a_sidecar_with_5000_annotations_still_reads():
-    annotations = {
+def test_a_sidecar_with_5000_annotations_still_reads() -> None:
+    annotations: LuaTable = {
         index: {
             "chapter": f"Chapter {index // 40}",
             "datetime": "2026-02-20 18:08:13",
@@ -128,78 +129,82 @@ def test_a_sidecar_with_5000_annotations_still_reads():
         }
         for index in range(1, 5001)
     }
-    table = {"annotations": annotations, "doc_path": "/mnt/onboard/books/Dune.epub", "percent_finished": 0.5}
+    table: LuaTable = {
+        "annotations": annotations,
+        "doc_path": "/mnt/onboard/books/Dune.epub",
+        "percent_finished": 0.5,
+    }
     text = render_settings_file(table, "/mnt/onboard/books/Dune.sdr/metadata.epub.lua")
     assert SANDBOX.load_text(text, "metadata.epub.lua") == table
 
 
-def test_an_endless_recursion_stops():
+def test_an_endless_recursion_stops() -> None:
     refusal(b"local function f() return f() end return f()")
 
 
-def test_a_growing_string_stops_on_the_memory_limit():
+def test_a_growing_string_stops_on_the_memory_limit() -> None:
     message = refusal(b'local s = "xxxxxxxxxxxxxxxx" while true do s = s .. s end')
     assert "memory" in message or "runs too long" in message
     assert SANDBOX.load_text(b"return {after = true}", "next") == {"after": True}
 
 
-def test_ten_thousand_nested_tables_in_the_source_are_refused():
+def test_ten_thousand_nested_tables_in_the_source_are_refused() -> None:
     refusal(b"return " + b"{" * 10_000 + b"}" * 10_000)
 
 
-def test_ten_thousand_nested_tables_built_by_a_loop_are_refused():
+def test_ten_thousand_nested_tables_built_by_a_loop_are_refused() -> None:
     assert "deeper" in refusal(b"local t = {} for i = 1, 10000 do t = {t} end return t")
 
 
-def test_a_table_containing_itself_is_refused():
+def test_a_table_containing_itself_is_refused() -> None:
     assert "same table" in refusal(b"local t = {} t.me = t return t")
 
 
-def test_a_shared_table_that_would_explode_when_copied_is_refused():
+def test_a_shared_table_that_would_explode_when_copied_is_refused() -> None:
     refusal(b"local a = {1} for i = 1, 60 do a = {a, a} end return a")
 
 
-def test_a_syntax_error_names_the_line():
+def test_a_syntax_error_names_the_line() -> None:
     assert ":2:" in refusal(b'return {\n    ["a"] = = 1,\n}')
 
 
 @pytest.mark.parametrize("source", [b"return 1", b'return "text"', b"return nil", b"", b"-- only a comment"])
-def test_a_file_that_returns_no_table_is_refused(source):
+def test_a_file_that_returns_no_table_is_refused(source: bytes) -> None:
     assert "not a table" in refusal(source)
 
 
-def test_an_empty_table_is_refused_because_koreader_deletes_it():
+def test_an_empty_table_is_refused_because_koreader_deletes_it() -> None:
     assert "empty table" in refusal(b"return {}")
 
 
-def test_an_empty_table_is_fine_where_the_caller_allows_it():
+def test_an_empty_table_is_fine_where_the_caller_allows_it() -> None:
     assert SANDBOX.load_text(b"return {}", "history.lua", allow_empty=True) == {}
 
 
 @pytest.mark.parametrize("literal", [b"nan", b"inf", b"-inf"])
-def test_nan_and_inf_as_koreader_writes_them_are_refused(literal):
+def test_nan_and_inf_as_koreader_writes_them_are_refused(literal: bytes) -> None:
     assert "undefined name" in refusal(b'return {\n    ["x"] = ' + literal + b",\n}")
 
 
 @pytest.mark.parametrize("expression", [b"0/0", b"1/0", b"-1/0"])
-def test_computed_nan_and_inf_are_refused(expression):
+def test_computed_nan_and_inf_are_refused(expression: bytes) -> None:
     assert "NaN or infinite" in refusal(b"return {x = " + expression + b"}")
 
 
 @pytest.mark.parametrize("expression", [b"1/0", b"-1/0"])
-def test_infinite_keys_are_refused(expression):
+def test_infinite_keys_are_refused(expression: bytes) -> None:
     assert "infinite number as a table key" in refusal(b"return {a = {[" + expression + b"] = 1}}")
 
 
-def test_a_nan_key_is_refused_by_lua_itself():
+def test_a_nan_key_is_refused_by_lua_itself() -> None:
     assert "table index is NaN" in refusal(b"local t = {a = 1} t[0/0] = 1 return t")
 
 
-def test_precompiled_bytecode_is_refused():
+def test_precompiled_bytecode_is_refused() -> None:
     assert "bytecode" in refusal(b"\x1bLJ\x02\x00\x00")
 
 
-def test_bytecode_is_refused_by_load_mode_too():
+def test_bytecode_is_refused_by_load_mode_too() -> None:
     # Even without the cheap prefix check, load(..., "t") refuses a binary chunk.
     sandbox = LuaSandbox()
     assert "bytecode" in refusal(b"\x1bLJ\x02")
@@ -207,16 +212,16 @@ def test_bytecode_is_refused_by_load_mode_too():
         sandbox._load_locked(b"\x1bLJ\x02", "raw", False)
 
 
-def test_functions_and_boolean_keys_are_not_data():
+def test_functions_and_boolean_keys_are_not_data() -> None:
     assert "function" in refusal(b"return {f = function() end}")
     assert "table key" in refusal(b"return {[true] = 1}")
 
 
-def test_assigning_globals_is_refused():
+def test_assigning_globals_is_refused() -> None:
     assert "assigns" in refusal(b"x = 1 return {a = 1}")
 
 
-def test_a_100_mb_file_is_refused_by_its_size_before_reading(tmp_path: Path):
+def test_a_100_mb_file_is_refused_by_its_size_before_reading(tmp_path: Path) -> None:
     huge = tmp_path / "metadata.epub.lua"
     with huge.open("wb") as stream:
         stream.truncate(100 * 1024 * 1024)  # sparse: no 100 MB actually written
@@ -227,16 +232,16 @@ def test_a_100_mb_file_is_refused_by_its_size_before_reading(tmp_path: Path):
     assert str(huge) in str(caught.value)
 
 
-def test_text_over_the_size_limit_is_refused():
+def test_text_over_the_size_limit_is_refused() -> None:
     refusal(b"return {}" + b" " * MAX_FILE_BYTES)
 
 
-def test_a_missing_file_is_a_sidecar_error(tmp_path: Path):
+def test_a_missing_file_is_a_sidecar_error(tmp_path: Path) -> None:
     with pytest.raises(SidecarError, match="cannot be read"):
         SANDBOX.load_file(tmp_path / "absent.lua")
 
 
-def test_the_sandbox_keeps_working_after_every_kind_of_refusal():
+def test_the_sandbox_keeps_working_after_every_kind_of_refusal() -> None:
     for hostile in (
         b"while true do end",
         b"return 1",

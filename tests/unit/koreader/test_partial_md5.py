@@ -60,22 +60,22 @@ def book(tmp_path: Path, size: int) -> tuple[Path, bytes]:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_digest_covers_the_samples_koreader_reads(tmp_path, size):
+def test_digest_covers_the_samples_koreader_reads(tmp_path: Path, size: int) -> None:
     path, content = book(tmp_path, size)
     assert partial_md5(path) == expected_digest(content)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_sampled_offsets_match_luajits_shift_semantics(size):
+def test_the_sampled_offsets_match_luajits_shift_semantics(size: int) -> None:
     assert luajit_offsets(size) == [offset for offset in FACT_OFFSETS if offset < size]
 
 
-def test_an_empty_file_gives_the_md5_of_nothing(tmp_path):
+def test_an_empty_file_gives_the_md5_of_nothing(tmp_path: Path) -> None:
     path, _ = book(tmp_path, 0)
     assert partial_md5(path) == "d41d8cd98f00b204e9800998ecf8427e"
 
 
-def test_bytes_between_samples_do_not_change_the_digest_but_sampled_ones_do(tmp_path):
+def test_bytes_between_samples_do_not_change_the_digest_but_sampled_ones_do(tmp_path: Path) -> None:
     path, content = book(tmp_path, 5000)
     before = partial_md5(path)
     path.write_bytes(content[:3000] + b"X" + content[3001:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,7 +12,7 @@ from entrypoints.daemon.service_worker import ServiceWorker, WorkerBusy, WorkerS
 
 
 @pytest.fixture
-def worker() -> ServiceWorker:
+def worker() -> Iterator[ServiceWorker]:
     running = ServiceWorker(busy_timeout=0.3)
     yield running
     running.stop()
