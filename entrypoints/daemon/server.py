@@ -259,10 +259,14 @@ class Daemon:
         left_open = sorted(set(changed) - set(closed))
         if left_open:
             log.info("open in KOReader, left alone: %s", ", ".join(left_open))
+        synced: list[KoboBook] | None = None  # the sync's own read of these books, when it ran
         if closed and self._auto_sync():
-            report = service.sync_all(NobodyToAsk(), closed, on_book=self._unless_stopping)
+            synced = []
+            report = service.sync_all(
+                NobodyToAsk(), closed, on_book=self._unless_stopping, before_books=synced.extend
+            )
             self._log_run(report.books)
-        self.detector.snapshot(service, closed)
+        self.detector.snapshot(service, closed, library=synced)
         self.memory.refresh(service, changed)  # open books too: their positions moved
 
     def _auto_sync(self) -> bool:

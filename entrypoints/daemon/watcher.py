@@ -171,12 +171,15 @@ class ChangeDetector:
     ) -> None:
         """Record the current state of these books (default: all).
 
-        ``library``: the whole library as a run just read it, to spare reading it again; only the
-        books' ids and files are taken from it, every state is read afresh.
+        ``library``: these books as a run just read them (the whole library, or those of
+        ``book_ids``), to spare reading them again; only the books' ids and files are taken from
+        it, every state is read afresh.
         """
         wanted = None if book_ids is None else list(book_ids)
-        if wanted is None:
-            books = library if library is not None else service.library()
+        if library is not None:
+            books = library
+        elif wanted is None:
+            books = service.library()
         else:
             books = _books(service, wanted)
         rows, chapters = _digests(service, False, wanted), _digests(service, True, wanted)

@@ -142,17 +142,23 @@ def test_a_new_koreader_folder_set_over_rpc_is_watched(daemon: RunningDaemon, tm
 def test_a_snapshot_from_the_run_s_own_book_list_equals_one_that_reads_the_library(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The daemon's start-up snapshot reuses the first sync's read of the library."""
+    """The daemon's snapshots reuse the sync's read of the books: the whole library at start-up,
+    the synced books after a change."""
     layout = build_demo_device(tmp_path / "kobo")
     container = build_container(layout.root, Settings())
     service = container.service()
     try:
         books = service.library()
-        reading = ChangeDetector()
+        some = [book.book_id for book in books[:2]]
+        reading, reading_some = ChangeDetector(), ChangeDetector()
         reading.snapshot(service)
+        reading_some.snapshot(service, some)
         monkeypatch.setattr(service, "library", lambda: pytest.fail("read the library again"))
-        reusing = ChangeDetector()
+        monkeypatch.setattr(service.kobo, "book", lambda _id: pytest.fail("read a book again"))
+        reusing, reusing_some = ChangeDetector(), ChangeDetector()
         reusing.snapshot(service, library=books)
+        reusing_some.snapshot(service, some, library=books[:2])
     finally:
         container.kobo_library().close()
     assert vars(reusing) == vars(reading) and reading.documents
+    assert vars(reusing_some) == vars(reading_some) and len(reading_some.documents) == 2
