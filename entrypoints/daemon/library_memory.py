@@ -9,7 +9,6 @@ neither the database nor any file, and never waits for the worker.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -20,7 +19,7 @@ from application.errors import KksyncError
 from application.records import KoboBook
 from application.reports import BookReport, RunReport
 from application.service import SyncService
-from entrypoints.daemon.rpc_protocol import EncodedJson
+from entrypoints.daemon.rpc_protocol import EncodedJson, compact_json
 from entrypoints.presenters import library_book_json
 
 Row = dict[str, Any]
@@ -96,10 +95,7 @@ def _encoded_rows(
     layout: DeviceLayout, books: Iterable[KoboBook], reports: Iterable[BookReport]
 ) -> dict[str, bytes]:
     """The rows encoded one by one: thousands of them never exist as dicts at once."""
-    return {
-        book_id: json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
-        for book_id, row in _made_rows(layout, books, reports)
-    }
+    return {book_id: compact_json(row) for book_id, row in _made_rows(layout, books, reports)}
 
 
 def _made_rows(

@@ -142,7 +142,7 @@ def result_response(request_id: RequestId, result: Any) -> dict[str, Any]:
 
 
 class EncodedJson:
-    """A result already encoded as compact JSON (UTF-8, one line), written out as it is.
+    """A result already encoded by ``compact_json`` (or joined from such pieces), written out as it is.
 
     The daemon keeps ``library.list``'s rows encoded: a fifth of their memory as dicts, and an
     answer for thousands of books is joined, not encoded again on every call.
@@ -158,12 +158,13 @@ def encode(response: dict[str, Any]) -> bytes:
     """One response as one UTF-8 line (no newline inside, whatever the strings hold)."""
     result = response.get("result")
     if isinstance(result, EncodedJson):
-        envelope = _compact({name: value for name, value in response.items() if name != "result"})
+        envelope = compact_json({name: value for name, value in response.items() if name != "result"})
         return envelope[:-1] + b',"result":' + result.data + b"}\n"
-    return _compact(response) + b"\n"
+    return compact_json(response) + b"\n"
 
 
-def _compact(value: Any) -> bytes:
+def compact_json(value: Any) -> bytes:
+    """A value as the RPC writes it: one line of UTF-8 JSON (an ``EncodedJson`` must be made so)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
