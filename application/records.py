@@ -114,9 +114,10 @@ class KoboChapters(Sequence[KoboChapter]):
     """A kepub's chapter rows, made into ``KoboChapter`` records only when something reads them.
 
     A no-op sync reads ~20 chapter rows for each of thousands of books and needs none of them as
-    records: an unchanged book is recognised by a digest of ``source`` (the rows exactly as the
-    database returned them, see ``SyncService``'s seen key). Only a book that takes the full path
-    converts its rows, once. Compares equal to any sequence of the same records.
+    records: an unchanged book is recognised by a digest of ``source`` (the rows as the database
+    returned them, packed without loss by the adapter; see ``SyncService``'s seen key). Only a
+    book that takes the full path converts its rows, once. Compares equal to any sequence of the
+    same records.
     """
 
     __slots__ = ("_convert", "_records", "source")

@@ -466,8 +466,7 @@ def _packed_rows(rows: tuple[tuple[Any, ...], ...], at: _ChapterColumns) -> byte
     JSON keeps every value exactly (ints, floats including non-finite ones, text, NULL); bytes,
     because a Python text with one non-Latin character (a title's dash) takes 2 bytes a letter.
     """
-    if (at.content_id, at.book_id) != (0, 1):  # pragma: no cover - the chapter query's own order
-        return None
+    assert (at.content_id, at.book_id) == (0, 1), "the chapter query selects ContentID, BookID first"
     content_ids = [row[0] for row in rows]
     if not all(type(content_id) is str for content_id in content_ids):
         return None
